@@ -1,0 +1,65 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+// Our own targets are built without runtime exclusivity checks (they cost ~20 % of a request in the
+// feasibility profile, see DESIGN.md) and with cross-module optimisation so the hot path through
+// RESP -> Commands -> Keyspace is specialised and inlined across module boundaries.
+let hotPath: [SwiftSetting] = [
+    .unsafeFlags(["-enforce-exclusivity=unchecked", "-cross-module-optimization"]),
+]
+
+let package = Package(
+    name: "Shoal",
+    products: [
+        .executable(name: "shoal-server", targets: ["shoal-server"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+    ],
+    targets: [
+        .systemLibrary(
+            name: "CLZ4",
+            pkgConfig: "liblz4",
+            providers: [.apt(["liblz4-dev"])]
+        ),
+        .target(name: "LZ4", dependencies: ["CLZ4"], swiftSettings: hotPath),
+        .target(
+            name: "RESP",
+            dependencies: [.product(name: "NIOCore", package: "swift-nio")],
+            swiftSettings: hotPath
+        ),
+        .target(name: "Keyspace", swiftSettings: hotPath),
+        .target(name: "Commands", dependencies: ["RESP", "Keyspace"], swiftSettings: hotPath),
+        .target(
+            name: "ServerConfig",
+            dependencies: [.product(name: "Logging", package: "swift-log")],
+            swiftSettings: hotPath
+        ),
+        .target(
+            name: "Server",
+            dependencies: [
+                "RESP", "Keyspace", "Commands", "ServerConfig", "LZ4",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: hotPath
+        ),
+        .executableTarget(
+            name: "shoal-server",
+            dependencies: [
+                "Server",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            swiftSettings: hotPath
+        ),
+        .testTarget(name: "RESPTests", dependencies: ["RESP"]),
+        .testTarget(name: "KeyspaceTests", dependencies: ["Keyspace"]),
+        .testTarget(name: "CommandsTests", dependencies: ["Commands", "RESP", "Keyspace"]),
+        .testTarget(name: "ServerConfigTests", dependencies: ["ServerConfig"]),
+        .testTarget(name: "LZ4Tests", dependencies: ["LZ4"]),
+    ],
+    swiftLanguageModes: [.v6]
+)

@@ -1,0 +1,95 @@
+import Keyspace
+import RESP
+
+/// Runs one command. Arity has been checked and the slots of the command's keys are locked
+/// (see `KeyspaceAccess`) before the handler is called; the handler writes exactly one reply.
+public typealias CommandHandler = @Sendable (inout CommandContext) -> Void
+
+/// How the dispatcher must lock the keyspace around a handler. With one event loop no lock is
+/// taken at all; with several, a command on one slot never waits for commands on other slots.
+public enum KeyspaceAccess: Sendable {
+    /// Touches no keys (PING, ECHO, CLIENT ...).
+    case none
+    /// Touches only the keys named by the key positions; their slots are locked in ascending order.
+    case keys
+    /// Touches the whole selected database or several databases (FLUSHALL, SWAPDB, KEYS, DBSIZE):
+    /// every slot is locked.
+    case all
+    /// Locks what it needs itself, slot by slot (SCAN).
+    case selfManaged
+}
+
+/// Where a command's keys are, in Redis's legacy `first, last, step` form (`last` negative counts
+/// from the end), optionally refined by a finder for commands whose keys move (e.g. `MIGRATE`).
+public struct KeyPositions: Sendable {
+    public var first: Int
+    public var last: Int
+    public var step: Int
+    public var finder: (@Sendable (ArgumentList) -> [Int])?
+
+    public static let none = KeyPositions(first: 0, last: 0, step: 0)
+
+    public init(first: Int, last: Int, step: Int, finder: (@Sendable (ArgumentList) -> [Int])? = nil) {
+        self.first = first
+        self.last = last
+        self.step = step
+        self.finder = finder
+    }
+
+    /// The argument indices holding keys for this invocation.
+    public func indices(in args: ArgumentList) -> [Int] {
+        if let finder { return finder(args) }
+        guard first > 0 else { return [] }
+        let lastIndex = last < 0 ? args.count + last : last
+        guard lastIndex >= first else { return [] }
+        return Array(stride(from: first, through: min(lastIndex, args.count - 1), by: max(step, 1)))
+    }
+}
+
+/// One entry of the command table: it drives dispatch, arity checks, key extraction, locking,
+/// and what `COMMAND INFO` / `COMMAND DOCS` report, so those can never disagree.
+public struct CommandSpec: Sendable {
+    /// Lower case, e.g. `"get"`; a subcommand's name is its own word (`"encoding"`), reported as
+    /// `object|encoding`.
+    public var name: String
+    /// Redis arity: positive is exact, negative is a minimum; it counts the command name (and for a
+    /// subcommand, the container's name too).
+    public var arity: Int
+    /// Redis command flags as `COMMAND INFO` reports them (`write`, `readonly`, `denyoom`, `fast`,
+    /// `admin`, `noscript`, `loading`, `stale`, `no_auth`, ...).
+    public var flags: [String]
+    public var keys: KeyPositions
+    /// ACL categories without the `@`, beyond those Redis derives from flags (`keyspace`, `string`, ...).
+    public var aclCategories: [String]
+    public var access: KeyspaceAccess
+    /// COMMAND DOCS fields.
+    public var summary: String
+    public var since: String
+    public var group: String
+    public var complexity: String
+    public var subcommands: [CommandSpec]
+    public var handler: CommandHandler
+
+    public init(
+        name: String, arity: Int, flags: [String], keys: KeyPositions = .none,
+        aclCategories: [String] = [], access: KeyspaceAccess? = nil,
+        summary: String, since: String, group: String, complexity: String = "O(1)",
+        subcommands: [CommandSpec] = [],
+        handler: @escaping CommandHandler = { ctx in ctx.reply.error("ERR unsupported") }
+    ) {
+        self.name = name
+        self.arity = arity
+        self.flags = flags
+        self.keys = keys
+        self.aclCategories = aclCategories
+        self.access = access ?? (keys.first > 0 || keys.finder != nil ? .keys : .none)
+        self.summary = summary
+        self.since = since
+        self.group = group
+        self.complexity = complexity
+        self.subcommands = subcommands
+        self.handler = handler
+    }
+
+    public var isWrite: Bool { flags.contains("write") }
+}
