@@ -25,6 +25,8 @@ let package = Package(
             providers: [.apt(["liblz4-dev"])]
         ),
         .target(name: "LZ4", dependencies: ["CLZ4"], swiftSettings: hotPath),
+        // glibc functions Swift's Glibc module does not import (mallinfo2, sched_getaffinity).
+        .target(name: "CPlatform"),
         .target(
             name: "RESP",
             dependencies: [.product(name: "NIOCore", package: "swift-nio")],
@@ -40,7 +42,7 @@ let package = Package(
         .target(
             name: "Server",
             dependencies: [
-                "RESP", "Keyspace", "Commands", "ServerConfig", "LZ4",
+                "RESP", "Keyspace", "Commands", "ServerConfig", "LZ4", "CPlatform",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),

@@ -20,6 +20,8 @@ public final class CommandStats: @unchecked Sendable {
 public struct CommandLimits: Sendable {
     /// `proto-max-bulk-len`: the largest string SETRANGE / APPEND may build.
     public var maxBulkLength: Int = 512 * 1024 * 1024
+    /// `cluster-enabled`: SELECT of a non-zero database, SWAPDB and COPY ... DB are refused.
+    public var clusterEnabled: Bool = false
     public init() {}
 }
 
@@ -36,6 +38,9 @@ public struct CommandContext {
     public var now: Int64
     public let stats: CommandStats
     public var limits: CommandLimits
+    /// The connection running the command; server-level handlers (CLIENT, HELLO, AUTH ...) cast it
+    /// to their connection type. Keyspace handlers never need it.
+    public var session: AnyObject? = nil
 
     public init(
         args: ArgumentList, reply: RESPWriter, keyspace: Keyspace, db: Int, now: Int64,

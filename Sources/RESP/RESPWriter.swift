@@ -249,6 +249,7 @@ public struct RESPWriter {
     public static func formatDouble(_ value: Double) -> String {
         if value.isNaN { return "nan" }
         if value.isInfinite { return value < 0 ? "-inf" : "inf" }
+        if value == 0 { return value.sign == .minus ? "-0" : "0" }  // Int64(-0.0) would lose the sign
         if value == value.rounded(), abs(value) < 1e17 {
             return String(Int64(value))
         }

@@ -1,0 +1,215 @@
+import Commands
+import RESP
+import ServerConfig
+
+/// COMMAND: the table describing itself, so cluster clients read true key positions.
+extension ShoalServer {
+    func commandCommand() -> CommandSpec {
+        let flags = ["loading", "stale"]
+        let categories = ["slow", "connection"]
+        return CommandSpec(
+            name: "command", arity: -1, flags: flags, aclCategories: categories,
+            summary: "Returns detailed information about all commands.", since: "2.8.13", group: "server",
+            complexity: "O(N) where N is the total number of Redis commands",
+            subcommands: [
+                CommandSpec(name: "count", arity: 2, flags: flags, aclCategories: categories,
+                            summary: "Returns a count of commands.", since: "2.8.13", group: "server")
+                { [unowned self] ctx in ctx.reply.integer(dispatcher.table.commands.count) },
+                CommandSpec(name: "info", arity: -2, flags: flags, aclCategories: categories,
+                            summary: "Returns information about one, multiple or all commands.",
+                            since: "2.8.13", group: "server", complexity: "O(N) where N is the number of commands to look up")
+                { [unowned self] ctx in
+                    let table = dispatcher.table
+                    if ctx.args.count == 2 {
+                        ctx.reply.arrayHeader(table.commands.count)
+                        for spec in table.commands { writeInfo(spec, parent: nil, &ctx.reply) }
+                        return
+                    }
+                    ctx.reply.arrayHeader(ctx.args.count - 2)
+                    for i in 2..<ctx.args.count {
+                        if let spec = resolve(ctx.args[i].string) {
+                            writeInfo(spec.spec, parent: spec.parent, &ctx.reply)
+                        } else {
+                            ctx.reply.nullArray()
+                        }
+                    }
+                },
+                CommandSpec(name: "docs", arity: -2, flags: flags, aclCategories: categories,
+                            summary: "Returns documentary information about one, multiple or all commands.",
+                            since: "7.0.0", group: "server", complexity: "O(N) where N is the number of commands to look up")
+                { [unowned self] ctx in
+                    let table = dispatcher.table
+                    var found: [(String, CommandSpec)] = []
+                    if ctx.args.count == 2 {
+                        found = table.commands.map { ($0.name, $0) }
+                    } else {
+                        for i in 2..<ctx.args.count {
+                            if let spec = resolve(ctx.args[i].string) {
+                                found.append((spec.parent.map { "\($0)|\(spec.spec.name)" } ?? spec.spec.name, spec.spec))
+                            }
+                        }
+                    }
+                    ctx.reply.mapHeader(found.count)
+                    for (name, spec) in found {
+                        ctx.reply.bulk(name)
+                        writeDocs(spec, parent: nil, &ctx.reply)
+                    }
+                },
+                CommandSpec(name: "list", arity: -2, flags: flags, aclCategories: categories,
+                            summary: "Returns a list of command names.", since: "7.0.0", group: "server",
+                            complexity: "O(N) where N is the total number of Redis commands")
+                { [unowned self] ctx in commandList(&ctx) },
+                CommandSpec(name: "getkeys", arity: -3, flags: flags, aclCategories: categories,
+                            summary: "Extracts the key names from an arbitrary command.", since: "2.8.13",
+                            group: "server", complexity: "O(N) where N is the number of arguments to the command")
+                { [unowned self] ctx in getKeys(&ctx) },
+                CommandSpec(name: "help", arity: 2, flags: flags, aclCategories: categories,
+                            summary: "Returns helpful text about the different subcommands.", since: "5.0.0",
+                            group: "server")
+                { ctx in
+                    let lines = [
+                        "COMMAND <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+                        "(no subcommand)", "    Return details about all Redis commands.",
+                        "COUNT", "    Return the total number of commands in this Redis server.",
+                        "LIST", "    Return a list of all commands in this Redis server.",
+                        "INFO [<command-name> ...]", "    Return details about multiple Redis commands.",
+                        "DOCS [<command-name> ...]", "    Return documentation details about multiple Redis commands.",
+                        "GETKEYS <full-command>", "    Return the keys from a full Redis command.",
+                        "HELP", "    Print this help.",
+                    ]
+                    ctx.reply.arrayHeader(lines.count)
+                    for line in lines { ctx.reply.simpleString(line) }
+                },
+            ])
+    }
+
+    /// `name` or `container|sub`, any case.
+    private func resolve(_ name: String) -> (spec: CommandSpec, parent: String?)? {
+        let parts = name.lowercased().split(separator: "|", maxSplits: 1).map(String.init)
+        guard let spec = dispatcher.table.spec(named: parts[0]) else { return nil }
+        if parts.count == 1 { return (spec, nil) }
+        guard let sub = spec.subcommands.first(where: { $0.name == parts[1] }) else { return nil }
+        return (sub, spec.name)
+    }
+
+    /// ACL categories as Redis reports them: derived from flags, plus the spec's own.
+    private func categories(_ spec: CommandSpec) -> [String] {
+        var result: [String] = []
+        func add(_ c: String) { if !result.contains(c) { result.append(c) } }
+        if spec.flags.contains("write") { add("write") }
+        if spec.flags.contains("readonly") { add("read") }
+        if spec.flags.contains("admin") { add("admin"); add("dangerous") }
+        if spec.flags.contains("pubsub") { add("pubsub") }
+        if spec.flags.contains("fast") { add("fast") }
+        if spec.flags.contains("blocking") { add("blocking") }
+        if !spec.flags.contains("fast") { add("slow") }
+        for c in spec.aclCategories { add(c) }
+        return result.map { "@\($0)" }
+    }
+
+    /// One COMMAND INFO entry: name, arity, flags, first key, last key, step, ACL categories, tips,
+    /// key specs, subcommands.
+    private func writeInfo(_ spec: CommandSpec, parent: String?, _ reply: inout RESPWriter) {
+        reply.arrayHeader(10)
+        reply.bulk(parent.map { "\($0)|\(spec.name)" } ?? spec.name)
+        reply.integer(spec.arity)
+        reply.setHeader(spec.flags.count)
+        for flag in spec.flags { reply.simpleString(flag) }
+        reply.integer(spec.keys.first)
+        reply.integer(spec.keys.last)
+        reply.integer(spec.keys.step)
+        let cats = categories(spec)
+        reply.setHeader(cats.count)
+        for c in cats { reply.simpleString(c) }
+        reply.arrayHeader(0)  // tips
+        if spec.keys.first > 0 {
+            reply.arrayHeader(1)
+            reply.mapHeader(3)
+            reply.bulk("flags")
+            let keyFlags = spec.isWrite ? ["RW", "UPDATE"] : ["RO", "ACCESS"]
+            reply.setHeader(keyFlags.count)
+            for f in keyFlags { reply.simpleString(f) }
+            reply.bulk("begin_search")
+            reply.mapHeader(2)
+            reply.bulk("type"); reply.bulk("index")
+            reply.bulk("spec"); reply.mapHeader(1); reply.bulk("index"); reply.integer(spec.keys.first)
+            reply.bulk("find_keys")
+            reply.mapHeader(2)
+            reply.bulk("type"); reply.bulk("range")
+            reply.bulk("spec"); reply.mapHeader(3)
+            let last = spec.keys.last >= 0 ? spec.keys.last - spec.keys.first : spec.keys.last
+            reply.bulk("lastkey"); reply.integer(last)
+            reply.bulk("keystep"); reply.integer(spec.keys.step)
+            reply.bulk("limit"); reply.integer(0)
+        } else {
+            reply.arrayHeader(0)
+        }
+        reply.arrayHeader(spec.subcommands.count)
+        for sub in spec.subcommands { writeInfo(sub, parent: spec.name, &reply) }
+    }
+
+    private func writeDocs(_ spec: CommandSpec, parent: String?, _ reply: inout RESPWriter) {
+        let hasSubs = !spec.subcommands.isEmpty
+        reply.mapHeader(hasSubs ? 5 : 4)
+        reply.bulk("summary"); reply.bulk(spec.summary)
+        reply.bulk("since"); reply.bulk(spec.since)
+        reply.bulk("group"); reply.bulk(spec.group)
+        reply.bulk("complexity"); reply.bulk(spec.complexity)
+        if hasSubs {
+            reply.bulk("subcommands")
+            reply.mapHeader(spec.subcommands.count)
+            for sub in spec.subcommands {
+                reply.bulk("\(spec.name)|\(sub.name)")
+                writeDocs(sub, parent: spec.name, &reply)
+            }
+        }
+    }
+
+    private func commandList(_ ctx: inout CommandContext) {
+        var names = dispatcher.table.commands.map(\.name)
+        if ctx.args.count > 2 {
+            guard ctx.args.count == 5, ctx.args[2].equalsIgnoringCase("FILTERBY") else {
+                ctx.reply.error(CommandError.syntax)
+                return
+            }
+            let value = ctx.args[4].string
+            if ctx.args[3].equalsIgnoringCase("PATTERN") {
+                names = names.filter { globMatch(pattern: value, string: $0, nocase: true) }
+            } else if ctx.args[3].equalsIgnoringCase("ACLCAT") {
+                let wanted = "@" + value.lowercased()
+                names = dispatcher.table.commands.filter { categories($0).contains(wanted) }.map(\.name)
+            } else if ctx.args[3].equalsIgnoringCase("MODULE") {
+                names = []
+            } else {
+                ctx.reply.error(CommandError.syntax)
+                return
+            }
+        }
+        ctx.reply.arrayHeader(names.count)
+        for name in names { ctx.reply.bulk(name) }
+    }
+
+    private func getKeys(_ ctx: inout CommandContext) {
+        let inner = ArgumentList(base: ctx.args.base + 2, count: ctx.args.count - 2)
+        guard let position = dispatcher.table.lookup(inner[0]) else {
+            ctx.reply.error("ERR Invalid command specified")
+            return
+        }
+        var spec = dispatcher.table.commands[position]
+        if let subs = dispatcher.table.subcommands(of: position), inner.count >= 2,
+           let sub = subs.lookup(inner[1]) {
+            spec = subs.commands[sub]
+        }
+        guard Dispatcher.arityMatches(spec.arity, inner.count) else {
+            ctx.reply.error("ERR Invalid number of arguments specified for command")
+            return
+        }
+        let indices = spec.keys.indices(in: inner)
+        guard !indices.isEmpty else {
+            ctx.reply.error("ERR The command has no key arguments")
+            return
+        }
+        ctx.reply.arrayHeader(indices.count)
+        for i in indices { ctx.reply.bulk(inner[i]) }
+    }
+}

@@ -1,0 +1,192 @@
+import Commands
+import Keyspace
+import NIOCore
+import RESP
+
+/// One client connection: reads bytes, parses every complete command in them, runs each through
+/// the dispatcher and writes all their replies with one flush (DESIGN.md "Batch the I/O").
+///
+/// Everything here runs on the connection's event loop; the only state other threads read is the
+/// `ClientInfo` snapshot fields (for CLIENT LIST / KILL), which are plain words updated in place.
+final class Connection: ChannelInboundHandler {
+    typealias InboundIn = ByteBuffer
+    typealias OutboundOut = ByteBuffer
+
+    let server: ShoalServer
+    let loop: LoopState
+    let info: ClientInfo
+    private let parser: RESPRequestParser
+    /// Bytes received but not yet parsed into a complete command.
+    private var pending: ByteBuffer?
+    private var context: CommandContext
+    private var channelContext: ChannelHandlerContext?
+    /// Set by QUIT, protocol errors and CLIENT KILL of oneself: close once the replies are out.
+    var closeAfterReply = false
+    var authenticated: Bool
+
+    init(server: ShoalServer, loop: LoopState, info: ClientInfo) {
+        self.server = server
+        self.loop = loop
+        self.info = info
+        var limits = RESPRequestParser.Limits()
+        limits.maxBulkLength = server.settings.protoMaxBulkLen
+        self.parser = RESPRequestParser(limits: limits)
+        self.authenticated = !server.settings.requiresAuth
+        var commandLimits = CommandLimits()
+        commandLimits.maxBulkLength = server.settings.protoMaxBulkLen
+        let emptyArgs = ArgumentList(base: UnsafePointer(bitPattern: 8)!, count: 0)
+        self.context = CommandContext(
+            args: emptyArgs,
+            reply: RESPWriter(buffer: ByteBuffer(), protocolVersion: 2),
+            keyspace: server.keyspace, db: 0, now: 0, stats: loop.stats, limits: commandLimits)
+    }
+
+    func handlerAdded(context: ChannelHandlerContext) {
+        self.channelContext = context
+        self.context.reply.buffer = context.channel.allocator.buffer(capacity: 16 * 1024)
+        self.context.session = self
+    }
+
+    func handlerRemoved(context: ChannelHandlerContext) {
+        self.channelContext = nil
+        self.context.session = nil
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        server.clients.remove(info)
+        context.fireChannelInactive()
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        var incoming = unwrapInboundIn(data)
+        let received = incoming.readableBytes
+        loop.netInputBytes &+= received
+        info.lastInteraction = monotonicMillis()
+        if closeAfterReply { return }  // QUIT or a protocol error already: ignore what follows
+
+        self.context.now = wallClockMillis()
+        if var buffered = pending {
+            pending = nil
+            buffered.writeBuffer(&incoming)
+            process(&buffered)
+            if buffered.readableBytes > 0 { pending = buffered }
+        } else {
+            process(&incoming)
+            if incoming.readableBytes > 0 { pending = incoming }
+        }
+        if let waiting = pending?.readableBytes {
+            info.queryBufferLength = waiting
+            if waiting > server.settings.clientQueryBufferLimit {
+                server.log.warning("Closing client that reached max query buffer length: \(info.describe(now: monotonicMillis())) (qbuf initial bytes: \(waiting))")
+                pending = nil
+                closeAfterReply = true
+                context.close(promise: nil)
+            }
+        } else {
+            info.queryBufferLength = 0
+        }
+    }
+
+    /// Parses and runs every complete command in `buffer`, consuming what it used.
+    @inline(__always)
+    private func process(_ buffer: inout ByteBuffer) {
+        let consumed = buffer.withUnsafeReadableBytes { bytes -> Int in
+            var offset = 0
+            while offset < bytes.count && !closeAfterReply {
+                let window = UnsafeRawBufferPointer(rebasing: bytes[offset...])
+                switch parser.parse(window) {
+                case .command(let used):
+                    offset += used
+                    let args = parser.arguments
+                    if args.count > 0 {
+                        context.args = args
+                        server.dispatcher.execute(&context, connection: self)
+                    }
+                case .incomplete:
+                    return offset
+                case .protocolError(let message):
+                    context.reply.error(message)
+                    server.log.debug("Protocol error (\(message)) from client: \(info.describe(now: monotonicMillis()))")
+                    closeAfterReply = true
+                    return bytes.count  // drop the rest, as Redis does
+                }
+            }
+            return offset
+        }
+        buffer.moveReaderIndex(forwardBy: consumed)
+    }
+
+    func channelReadComplete(context: ChannelHandlerContext) {
+        flush(context: context)
+    }
+
+    /// Writes what the commands of this read produced, with one flush.
+    private func flush(context: ChannelHandlerContext) {
+        let out = self.context.reply.buffer.readableBytes
+        if out > 0 {
+            loop.netOutputBytes &+= out
+            let buffer = self.context.reply.buffer
+            // Our copy becomes unique again once NIO has written it, so clearing it below reuses the
+            // same storage instead of allocating a new output buffer for every batch.
+            self.context.reply.buffer.clear()
+            if closeAfterReply {
+                context.writeAndFlush(wrapOutboundOut(buffer)).whenComplete { _ in context.close(promise: nil) }
+                return
+            }
+            context.writeAndFlush(wrapOutboundOut(buffer), promise: nil)
+        } else if closeAfterReply {
+            context.close(promise: nil)
+        }
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: Error) {
+        // Resets and broken pipes from vanished clients end the connection quietly.
+        context.close(promise: nil)
+    }
+
+    // MARK: - Used by server commands
+
+    var protocolVersion: Int {
+        get { context.reply.protocolVersion }
+        set { context.reply.protocolVersion = newValue }
+    }
+
+    var selectedDB: Int { context.db }
+
+    /// Closes the connection from any thread (CLIENT KILL).
+    func kill() {
+        loop.eventLoop.execute { [self] in
+            if let channelContext {
+                if channelContext.eventLoop.inEventLoop { closeAfterReply = true }
+                channelContext.close(promise: nil)
+            }
+        }
+    }
+
+    /// Idle timeout check, run on this connection's loop.
+    func closeIfIdle(now: Int64, timeoutMillis: Int64) {
+        guard timeoutMillis > 0, now - info.lastInteraction > timeoutMillis else { return }
+        server.log.debug("Closing idle client")
+        channelContext?.close(promise: nil)
+    }
+}
+
+/// Greets a client the server will not serve (maxclients, protected mode) with Redis's error,
+/// then closes.
+final class RefusingHandler: ChannelInboundHandler {
+    typealias InboundIn = ByteBuffer
+    typealias OutboundOut = ByteBuffer
+    let message: String
+
+    init(message: String) { self.message = message }
+
+    func channelActive(context: ChannelHandlerContext) {
+        var buffer = context.channel.allocator.buffer(capacity: message.utf8.count + 3)
+        buffer.writeString("-\(message)\r\n")
+        context.writeAndFlush(wrapOutboundOut(buffer)).whenComplete { _ in context.close(promise: nil) }
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: Error) {
+        context.close(promise: nil)
+    }
+}

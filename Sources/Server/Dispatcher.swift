@@ -1,0 +1,104 @@
+import Commands
+import Keyspace
+import RESP
+
+/// Runs one parsed command: finds it, checks arity and authentication, locks the slots it
+/// touches, calls its handler, and keeps the counters INFO reports.
+final class Dispatcher: @unchecked Sendable {
+    let table: CommandTable
+    let keyspace: Keyspace
+
+    init(table: CommandTable, keyspace: Keyspace) {
+        self.table = table
+        self.keyspace = keyspace
+    }
+
+    @inline(__always)
+    func execute(_ ctx: inout CommandContext, connection: Connection) {
+        let args = ctx.args
+        guard let position = table.lookup(args[0]) else {
+            unknownCommand(&ctx)
+            return
+        }
+        var entry = table.entries + position
+        var subPosition = -1
+        if let subcommands = entry.pointee.subcommands {
+            guard args.count >= 2 else {
+                ctx.reply.error(CommandError.wrongArity(entry.pointee.name))
+                return
+            }
+            guard let sub = subcommands.lookup(args[1]) else {
+                ctx.reply.error(
+                    "ERR unknown subcommand '\(Dispatcher.truncated(args[1]))'. Try \(entry.pointee.name.uppercased()) HELP.")
+                return
+            }
+            let containerName = entry.pointee.name
+            subPosition = sub
+            entry = subcommands.entries + sub
+            if !Dispatcher.arityMatches(entry.pointee.arity, args.count) {
+                ctx.reply.error(CommandError.wrongArity("\(containerName)|\(entry.pointee.name)"))
+                return
+            }
+        } else if !Dispatcher.arityMatches(entry.pointee.arity, args.count) {
+            ctx.reply.error(CommandError.wrongArity(entry.pointee.name))
+            return
+        }
+        if !connection.authenticated && entry.pointee.needsAuth {
+            ctx.reply.error("NOAUTH Authentication required.")
+            return
+        }
+        connection.info.lastCommand = position
+        connection.info.lastSubcommand = subPosition
+        ctx.stats.commandsProcessed &+= 1
+        if !keyspace.concurrent {
+            entry.pointee.handler(&ctx)
+            return
+        }
+        switch entry.pointee.access {
+        case .none, .selfManaged:
+            entry.pointee.handler(&ctx)
+        case .all:
+            keyspace.lockAll()
+            entry.pointee.handler(&ctx)
+            keyspace.unlockAll()
+        case .keys:
+            let slots = lockedSlots(entry.pointee.keys, args)
+            for slot in slots { keyspace.lock(slot: slot) }
+            entry.pointee.handler(&ctx)
+            for slot in slots.reversed() { keyspace.unlock(slot: slot) }
+        }
+    }
+
+    /// The distinct slots of a command's keys, ascending, so that two commands locking the same
+    /// slots always take them in the same order.
+    private func lockedSlots(_ keys: KeyPositions, _ args: ArgumentList) -> [Int] {
+        let indices = keys.indices(in: args)
+        if indices.count == 1 { return [keyHashSlot(args[indices[0]])] }
+        var slots = indices.map { keyHashSlot(args[$0]) }
+        slots.sort()
+        var unique: [Int] = []
+        unique.reserveCapacity(slots.count)
+        for slot in slots where unique.last != slot { unique.append(slot) }
+        return unique
+    }
+
+    @inline(__always)
+    static func arityMatches(_ arity: Int, _ count: Int) -> Bool {
+        arity >= 0 ? count == arity : count >= -arity
+    }
+
+    private func unknownCommand(_ ctx: inout CommandContext) {
+        var message = "ERR unknown command '\(Dispatcher.truncated(ctx.args[0]))', with args beginning with: "
+        var i = 1
+        while i < ctx.args.count && message.utf8.count < 128 + 60 {
+            message += "'\(Dispatcher.truncated(ctx.args[i]))' "
+            i += 1
+        }
+        ctx.reply.error(message)
+    }
+
+    /// Arguments echoed in error messages are cut at 128 bytes, as Redis does.
+    static func truncated(_ bytes: UnsafeRawBufferPointer) -> String {
+        String(decoding: UnsafeRawBufferPointer(rebasing: bytes.prefix(128)), as: UTF8.self)
+    }
+}

@@ -1,0 +1,273 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import Commands
+import Keyspace
+import RESP
+
+extension CommandContext {
+    /// The connection running this command (server-level handlers only).
+    var connection: Connection { session as! Connection }
+}
+
+extension ShoalServer {
+    /// Commands about the connection and the node rather than the keyspace.
+    func serverCommands() -> [CommandSpec] {
+        [
+            CommandSpec(
+                name: "ping", arity: -1, flags: ["fast", "sentinel"], aclCategories: ["fast", "connection"],
+                summary: "Returns the server's liveliness response.", since: "1.0.0", group: "connection"
+            ) { ctx in
+                if ctx.args.count > 2 {
+                    ctx.reply.error(CommandError.wrongArity("ping"))
+                } else if ctx.args.count == 2 {
+                    ctx.reply.bulk(ctx.args[1])
+                } else {
+                    ctx.reply.simpleString("PONG")
+                }
+            },
+            CommandSpec(
+                name: "echo", arity: 2, flags: ["fast"], aclCategories: ["fast", "connection"],
+                summary: "Returns the given string.", since: "1.0.0", group: "connection"
+            ) { ctx in ctx.reply.bulk(ctx.args[1]) },
+            CommandSpec(
+                name: "quit", arity: -1, flags: ["allow_busy", "noscript", "loading", "stale", "fast", "no_auth"],
+                aclCategories: ["fast", "connection"],
+                summary: "Closes the connection.", since: "1.0.0", group: "connection"
+            ) { ctx in
+                ctx.reply.ok()
+                ctx.connection.closeAfterReply = true
+            },
+            CommandSpec(
+                name: "hello", arity: -1,
+                flags: ["noscript", "loading", "stale", "fast", "no_auth", "sentinel", "allow_busy"],
+                aclCategories: ["fast", "connection"],
+                summary: "Handshakes with the Redis server.", since: "6.0.0", group: "connection"
+            ) { [unowned self] ctx in hello(&ctx) },
+            CommandSpec(
+                name: "auth", arity: -2,
+                flags: ["noscript", "loading", "stale", "fast", "no_auth", "sentinel", "allow_busy"],
+                aclCategories: ["fast", "connection"],
+                summary: "Authenticates the connection.", since: "1.0.0", group: "connection"
+            ) { [unowned self] ctx in
+                guard ctx.args.count <= 3 else { ctx.reply.error(CommandError.syntax); return }
+                let user = ctx.args.count == 3 ? ctx.args[1].string : "default"
+                let password = ctx.args[ctx.args.count - 1].string
+                if ctx.args.count == 2 && !settings.requiresAuth {
+                    ctx.reply.error(
+                        "ERR AUTH <password> called without any password configured for the default user. Are you sure your configuration is correct?"
+                    )
+                    return
+                }
+                if authenticate(user: user, password: password) {
+                    ctx.connection.authenticated = true
+                    ctx.reply.ok()
+                } else {
+                    log.notice("Failed authentication attempt for user '\(user)'")
+                    ctx.reply.error("WRONGPASS invalid username-password pair or user is disabled.")
+                }
+            },
+            CommandSpec(
+                name: "time", arity: 1, flags: ["loading", "stale", "fast"], aclCategories: ["fast"],
+                summary: "Returns the server time.", since: "2.6.0", group: "server"
+            ) { ctx in
+                let micros = wallClockMicros()
+                ctx.reply.arrayHeader(2)
+                ctx.reply.bulk(String(micros / 1_000_000))
+                ctx.reply.bulk(String(micros % 1_000_000))
+            },
+            CommandSpec(
+                name: "shutdown", arity: -1, flags: ["admin", "noscript", "loading", "stale", "no_multi", "sentinel", "allow_busy"],
+                aclCategories: ["admin", "dangerous"],
+                summary: "Synchronously saves the database(s) to disk and shuts down the Redis server.",
+                since: "1.0.0", group: "server"
+            ) { [unowned self] ctx in shutdown(&ctx) },
+            CommandSpec(
+                name: "info", arity: -1, flags: ["loading", "stale"], aclCategories: ["dangerous"],
+                summary: "Returns information and statistics about the server.", since: "1.0.0", group: "server",
+                complexity: "O(1)"
+            ) { [unowned self] ctx in
+                var sections: [String] = []
+                for i in 1..<ctx.args.count { sections.append(ctx.args[i].string.lowercased()) }
+                ctx.reply.verbatim(infoText(sections: sections, db: ctx.db))
+            },
+            debugCommand(),
+            commandCommand(),
+            configCommand(),
+            clientCommand(),
+        ]
+    }
+
+    func authenticate(user: String, password: String) -> Bool {
+        guard user == "default" else { return false }
+        guard let expected = settings.requirePass else { return true }
+        return constantTimeEquals(expected, password)
+    }
+
+    private func constantTimeEquals(_ a: String, _ b: String) -> Bool {
+        let x = Array(a.utf8)
+        let y = Array(b.utf8)
+        var diff = x.count ^ y.count
+        for i in 0..<max(x.count, y.count) {
+            diff |= Int((i < x.count ? x[i] : 0) ^ (i < y.count ? y[i] : 0))
+        }
+        return diff == 0
+    }
+
+    private func hello(_ ctx: inout CommandContext) {
+        let connection = ctx.connection
+        var version = connection.protocolVersion
+        var i = 1
+        if ctx.args.count >= 2 {
+            guard let requested = ctx.args[1].parseInt64() else {
+                ctx.reply.error("ERR Protocol version is not an integer or out of range")
+                return
+            }
+            guard requested == 2 || requested == 3 else {
+                ctx.reply.error("NOPROTO unsupported protocol version")
+                return
+            }
+            version = Int(requested)
+            i = 2
+        }
+        var name: String?
+        var credentials: (String, String)?
+        while i < ctx.args.count {
+            let remaining = ctx.args.count - i - 1
+            if ctx.args[i].equalsIgnoringCase("AUTH") && remaining >= 2 {
+                credentials = (ctx.args[i + 1].string, ctx.args[i + 2].string)
+                i += 3
+            } else if ctx.args[i].equalsIgnoringCase("SETNAME") && remaining >= 1 {
+                name = ctx.args[i + 1].string
+                i += 2
+            } else {
+                ctx.reply.error("ERR Syntax error in HELLO option '\(ctx.args[i].string)'")
+                return
+            }
+        }
+        if let (user, password) = credentials {
+            guard authenticate(user: user, password: password) else {
+                ctx.reply.error("WRONGPASS invalid username-password pair or user is disabled.")
+                return
+            }
+            connection.authenticated = true
+        }
+        if !connection.authenticated {
+            ctx.reply.error("NOAUTH HELLO must be called with the client already authenticated, otherwise the HELLO <proto> AUTH <user> <pass> option can be used to authenticate the client and select the RESP protocol version at the same time")
+            return
+        }
+        if let name {
+            guard ClientNames.isValid(name) else {
+                ctx.reply.error(ClientNames.invalidMessage)
+                return
+            }
+            connection.info.name = name
+        }
+        connection.protocolVersion = version
+        connection.info.protocolVersion = version
+        ctx.reply.mapHeader(7)
+        ctx.reply.bulk("server"); ctx.reply.bulk("redis")
+        ctx.reply.bulk("version"); ctx.reply.bulk(ShoalVersion.redis)
+        ctx.reply.bulk("proto"); ctx.reply.integer(version)
+        ctx.reply.bulk("id"); ctx.reply.integer(connection.info.id)
+        ctx.reply.bulk("mode"); ctx.reply.bulk("standalone")
+        ctx.reply.bulk("role"); ctx.reply.bulk("master")
+        ctx.reply.bulk("modules"); ctx.reply.arrayHeader(0)
+    }
+
+    private func shutdown(_ ctx: inout CommandContext) {
+        var save: Bool?
+        var abort = false
+        for i in 1..<ctx.args.count {
+            let arg = ctx.args[i]
+            if arg.equalsIgnoringCase("NOSAVE") {
+                save = false
+            } else if arg.equalsIgnoringCase("SAVE") {
+                save = true
+            } else if arg.equalsIgnoringCase("NOW") || arg.equalsIgnoringCase("FORCE") {
+                continue  // no replicas to wait for, nothing to force yet
+            } else if arg.equalsIgnoringCase("ABORT") {
+                abort = true
+            } else {
+                ctx.reply.error(CommandError.syntax)
+                return
+            }
+        }
+        if abort {
+            guard ctx.args.count == 2 else { ctx.reply.error(CommandError.syntax); return }
+            ctx.reply.error("ERR No shutdown in progress.")
+            return
+        }
+        if save == true {
+            // Snapshots arrive with persistence; refusing is honest, exiting without the save is not.
+            log.warning("Error trying to save the DB, can't exit: SHUTDOWN SAVE needs persistence, which this build does not have.")
+            ctx.reply.error("ERR Errors trying to SHUTDOWN. Check logs.")
+            return
+        }
+        // Like Redis, a successful SHUTDOWN sends no reply: the connection just closes.
+        ctx.connection.closeAfterReply = true
+        requestShutdown(code: 0)
+    }
+
+    private func debugCommand() -> CommandSpec {
+        CommandSpec(
+            name: "debug", arity: -2, flags: ["admin", "noscript", "loading", "stale"],
+            aclCategories: ["admin", "dangerous"], access: .selfManaged,
+            summary: "A container for debugging commands.", since: "1.0.0", group: "server",
+            subcommands: [
+                CommandSpec(
+                    name: "sleep", arity: 3, flags: ["admin", "noscript", "loading", "stale"],
+                    aclCategories: ["admin", "dangerous"],
+                    summary: "Blocks the server for the given number of seconds.", since: "1.0.0", group: "server"
+                ) { ctx in
+                    guard let seconds = Double(ctx.args[2].string), seconds >= 0, seconds.isFinite else {
+                        ctx.reply.error(CommandError.notFloat)
+                        return
+                    }
+                    // Blocks this event loop on purpose, as DEBUG SLEEP blocks Redis.
+                    usleep(UInt32(min(seconds, 3600) * 1_000_000))
+                    ctx.reply.ok()
+                },
+                CommandSpec(
+                    name: "object", arity: 3, flags: ["admin", "noscript", "loading", "stale"],
+                    aclCategories: ["admin", "dangerous"], access: .selfManaged,
+                    summary: "Shows low-level information about a key.", since: "1.0.0", group: "server"
+                ) { ctx in
+                    let slot = keyHashSlot(ctx.args[2])
+                    ctx.keyspace.lock(slot: slot)
+                    defer { ctx.keyspace.unlock(slot: slot) }
+                    guard let text = ctx.keyspace.debugDescription(db: ctx.db, key: ctx.args[2], now: ctx.now) else {
+                        ctx.reply.error(CommandError.noSuchKey)
+                        return
+                    }
+                    ctx.reply.simpleString(text)
+                },
+                CommandSpec(
+                    name: "help", arity: 2, flags: ["admin", "noscript", "loading", "stale"],
+                    aclCategories: ["admin", "dangerous"],
+                    summary: "Shows helpful text about the different subcommands.", since: "1.0.0", group: "server"
+                ) { ctx in
+                    let lines = [
+                        "DEBUG <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+                        "OBJECT <key>",
+                        "    Show low level info about the key and associated value.",
+                        "SLEEP <seconds>",
+                        "    Stop the server for <seconds>. Decimals allowed.",
+                        "HELP",
+                        "    Print this help.",
+                    ]
+                    ctx.reply.arrayHeader(lines.count)
+                    for line in lines { ctx.reply.simpleString(line) }
+                },
+            ])
+    }
+}
+
+enum ClientNames {
+    static let invalidMessage = "ERR Client names cannot contain spaces, newlines or special characters."
+
+    /// Redis allows printable ASCII without spaces (33...126) in client names.
+    static func isValid(_ name: String) -> Bool {
+        name.utf8.allSatisfy { $0 >= 33 && $0 <= 126 }
+    }
+}

@@ -1,0 +1,155 @@
+"""Fixtures for the Shoal end-to-end suite.
+
+Target: SHOAL_E2E_TARGET=shoal (default; binary from $SHOAL_SERVER or .build/release/shoal-server)
+or SHOAL_E2E_TARGET=redis (/usr/bin/redis-server, to prove the tests right against Redis itself).
+
+Every server runs as its own process on a free port < 22768 with a temp `dir`, and is killed by PID
+at teardown (fixture finalizers; an atexit hook as the last resort).
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+
+import pytest
+
+sys.path.insert(0, os.path.dirname(__file__))
+
+from helpers import (  # noqa: E402
+    IS_REDIS, TARGET, ServerProcess, server_binary,
+)
+
+
+def pytest_report_header(config):
+    return f"shoal e2e target: {TARGET} ({server_binary()})"
+
+
+def pytest_collection_modifyitems(config, items):
+    if IS_REDIS:
+        skip = pytest.mark.skip(reason="Shoal-specific behaviour (SHOAL_E2E_TARGET=redis)")
+        for item in items:
+            if "shoal_only" in item.keywords:
+                item.add_marker(skip)
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    outcome = yield
+    rep = outcome.get_result()
+    setattr(item, "rep_" + rep.when, rep)
+
+
+def _failed(request) -> bool:
+    rep = getattr(request.node, "rep_call", None)
+    return rep is not None and rep.failed
+
+
+def _report_log(sp: ServerProcess, why: str):
+    print(f"\n----- {why}: server log ({sp.argv[0]} port {sp.port}, dir {sp.dir}) -----")
+    print(sp.log_tail(60))
+    print("----- end of server log -----")
+
+
+@pytest.fixture(scope="module")
+def server(request):
+    """One server per test module, on the embedded defaults plus COMMON_ARGS."""
+    sp = ServerProcess(name=request.module.__name__.rsplit(".", 1)[-1])
+    try:
+        sp.start()
+        yield sp
+    finally:
+        sp.cleanup()
+
+
+@pytest.fixture(autouse=True)
+def _server_health(request):
+    """After each test that used the module server: it must still be running."""
+    yield
+    if "server" not in request.fixturenames:
+        return
+    sp = request.getfixturevalue("server")
+    if _failed(request):
+        _report_log(sp, "test failed")
+    if not sp.alive():
+        _report_log(sp, "server died")
+        pytest.fail(f"server process {sp.pid} is not running after the test "
+                    f"(exit code {sp.proc.poll()})")
+
+
+@pytest.fixture
+def db(server):
+    """A clean keyspace for the test (FLUSHALL on all databases)."""
+    if not server.alive():
+        # An earlier test killed it (and failed for that); start it again so that one crash does
+        # not turn every later test of the module into noise.
+        server.restart()
+    with server.raw() as c:
+        assert c.cmd("FLUSHALL") == "OK"
+    return server
+
+
+@pytest.fixture
+def r(db):
+    """redis-py, RESP2, str replies."""
+    c = db.client(protocol=2)
+    yield c
+    c.close()
+
+
+@pytest.fixture
+def r3(db):
+    """redis-py, RESP3, str replies."""
+    c = db.client(protocol=3)
+    yield c
+    c.close()
+
+
+@pytest.fixture
+def rb(db):
+    """redis-py, RESP2, bytes replies."""
+    c = db.client(protocol=2, decode=False)
+    yield c
+    c.close()
+
+
+@pytest.fixture(params=[2, 3], ids=["resp2", "resp3"])
+def rr(request, db):
+    """redis-py in both protocols (the test runs twice)."""
+    c = db.client(protocol=request.param)
+    c.protocol = request.param
+    yield c
+    c.close()
+
+
+@pytest.fixture
+def raw(db):
+    """A raw RESP connection (RespConn) to the module server."""
+    c = db.raw()
+    yield c
+    c.close()
+
+
+@pytest.fixture
+def server_factory(request):
+    """Start extra servers for one test: factory(args=[...], config_text=..., password=..., start=True)."""
+    started: list[ServerProcess] = []
+
+    def factory(args=(), config_text=None, password=None, start=True, common_args=True, port=None,
+                timeout=20.0):
+        sp = ServerProcess(args=args, config_text=config_text, password=password,
+                           common_args=common_args, port=port, name=request.node.name[:40])
+        started.append(sp)
+        if start:
+            sp.start(timeout=timeout)
+        else:
+            sp.spawn()
+        return sp
+
+    try:
+        yield factory
+    finally:
+        for sp in started:
+            if _failed(request):
+                _report_log(sp, "test failed")
+            sp.cleanup()
