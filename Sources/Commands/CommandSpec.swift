@@ -46,6 +46,40 @@ public struct KeyPositions: Sendable {
     }
 }
 
+/// One argument of a command as `COMMAND DOCS` describes it (Redis 7.0's argument schema).
+public struct CommandArgument: Sendable {
+    public enum Kind: String, Sendable {
+        case string, integer, double, key, pattern
+        case unixTime = "unix-time"
+        case pureToken = "pure-token"
+        case oneof, block
+    }
+
+    public var name: String
+    public var kind: Kind
+    /// The literal word that introduces the argument (`EX`, `MATCH`), if any.
+    public var token: String?
+    public var optional: Bool
+    public var multiple: Bool
+    /// Alternatives (`oneof`) or parts (`block`).
+    public var arguments: [CommandArgument]
+    /// For `key` arguments: which key spec describes it (always 0 for single-spec commands).
+    public var keySpecIndex: Int?
+
+    public init(
+        _ name: String, _ kind: Kind, token: String? = nil, optional: Bool = false, multiple: Bool = false,
+        keySpecIndex: Int? = nil, arguments: [CommandArgument] = []
+    ) {
+        self.name = name
+        self.kind = kind
+        self.token = token
+        self.optional = optional
+        self.multiple = multiple
+        self.arguments = arguments
+        self.keySpecIndex = kind == .key ? (keySpecIndex ?? 0) : keySpecIndex
+    }
+}
+
 /// One entry of the command table: it drives dispatch, arity checks, key extraction, locking,
 /// and what `COMMAND INFO` / `COMMAND DOCS` report, so those can never disagree.
 public struct CommandSpec: Sendable {
@@ -68,6 +102,8 @@ public struct CommandSpec: Sendable {
     public var group: String
     public var complexity: String
     public var subcommands: [CommandSpec]
+    /// What `COMMAND DOCS` lists under `arguments` (omitted when empty).
+    public var arguments: [CommandArgument]
     public var handler: CommandHandler
 
     public init(
@@ -75,6 +111,7 @@ public struct CommandSpec: Sendable {
         aclCategories: [String] = [], access: KeyspaceAccess? = nil,
         summary: String, since: String, group: String, complexity: String = "O(1)",
         subcommands: [CommandSpec] = [],
+        arguments: [CommandArgument] = [],
         handler: @escaping CommandHandler = { ctx in ctx.reply.error("ERR unsupported") }
     ) {
         self.name = name
@@ -88,6 +125,7 @@ public struct CommandSpec: Sendable {
         self.group = group
         self.complexity = complexity
         self.subcommands = subcommands
+        self.arguments = arguments
         self.handler = handler
     }
 

@@ -22,16 +22,35 @@ nonisolated(unsafe) let crc16Table: UnsafePointer<UInt16> = {
     return UnsafePointer(table)
 }()
 
-/// CRC16-XMODEM of `count` bytes at `bytes`.
+/// The effect of two bytes at once: for a 16-bit value `w` (state XOR two message bytes),
+/// `crc16PairTable[w >> 8] ^ crc16Table[w & 0xFF]` equals two steps of the byte-wise update.
+/// It holds because CRC is linear over XOR: stepping byte `h` leaves `T[h]`, whose high byte is
+/// folded through the table once more while its low byte shifts up.
+@usableFromInline
+nonisolated(unsafe) let crc16PairTable: UnsafePointer<UInt16> = {
+    let table = UnsafeMutablePointer<UInt16>.allocate(capacity: 256)
+    for h in 0..<256 {
+        let t = crc16Table[h]
+        table[h] = ((t & 0xFF) << 8) ^ crc16Table[Int(t >> 8)]
+    }
+    return UnsafePointer(table)
+}()
+
+/// CRC16-XMODEM of `count` bytes at `bytes`, two bytes per step.
 @inlinable
 public func crc16(_ bytes: UnsafeRawPointer, count: Int) -> UInt16 {
-    let table = crc16Table
+    let single = crc16Table
+    let pair = crc16PairTable
     var crc: UInt16 = 0
     var i = 0
-    while i < count {
+    while i &+ 2 <= count {
+        let w = crc ^ UInt16(bigEndian: bytes.loadUnaligned(fromByteOffset: i, as: UInt16.self))
+        crc = pair[Int(w >> 8)] ^ single[Int(w & 0xFF)]
+        i &+= 2
+    }
+    if i < count {
         let b = bytes.load(fromByteOffset: i, as: UInt8.self)
-        crc = (crc << 8) ^ table[Int(UInt8(truncatingIfNeeded: crc >> 8) ^ b)]
-        i &+= 1
+        crc = (crc << 8) ^ single[Int(UInt8(truncatingIfNeeded: crc >> 8) ^ b)]
     }
     return crc
 }
@@ -42,13 +61,11 @@ public func crc16(_ bytes: UnsafeRawPointer, count: Int) -> UInt16 {
 public func keyHashSlot(_ key: UnsafeRawBufferPointer) -> Int {
     guard let base = key.baseAddress else { return 0 }
     let n = key.count
-    var open = 0
-    while open < n && base.load(fromByteOffset: open, as: UInt8.self) != UInt8(ascii: "{") { open &+= 1 }
-    if open < n {
-        var close = open &+ 1
-        while close < n && base.load(fromByteOffset: close, as: UInt8.self) != UInt8(ascii: "}") { close &+= 1 }
-        if close < n && close != open &+ 1 {
-            return Int(crc16(base + open + 1, count: close - open - 1) & 0x3FFF)
+    if let open = memchr(base, Int32(UInt8(ascii: "{")), n) {
+        let start = UnsafeRawPointer(open) + 1
+        let rest = n - (start - base)
+        if let close = memchr(start, Int32(UInt8(ascii: "}")), rest), UnsafeRawPointer(close) != start {
+            return Int(crc16(start, count: UnsafeRawPointer(close) - start) & 0x3FFF)
         }
     }
     return Int(crc16(base, count: n) & 0x3FFF)

@@ -10,6 +10,10 @@ struct Database {
     @usableFromInline var shards: UnsafeMutablePointer<Shard>
     /// One byte per slot, 1 while the slot holds keys with an expiry (written under the slot's lock).
     @usableFromInline var expiringSlots: UnsafeMutablePointer<UInt8>
+    /// Set when any slot first gets a key with an expiry (until the database is flushed), so the
+    /// active expiry cycle skips, in O(1), the databases that never had one. Only ever set to
+    /// true between flushes, so a racy write from two slot locks stores the same value.
+    @usableFromInline var hadExpiringKeys: Bool
     /// Running estimate of the TTL of keys with an expiry (INFO keyspace `avg_ttl`), in ms.
     @usableFromInline var averageTTL: Int64
     /// Active expiry: next slot to visit, and position inside it for very large slots.
@@ -102,7 +106,9 @@ public final class Keyspace: @unchecked Sendable {
         let shards = calloc(clusterSlotCount, MemoryLayout<Shard>.stride)!
             .bindMemory(to: Shard.self, capacity: clusterSlotCount)
         let map = calloc(clusterSlotCount, 1)!.bindMemory(to: UInt8.self, capacity: clusterSlotCount)
-        return Database(shards: shards, expiringSlots: map, averageTTL: 0, expireCursor: 0, expirePosition: 0)
+        return Database(
+            shards: shards, expiringSlots: map, hadExpiringKeys: false, averageTTL: 0, expireCursor: 0,
+            expirePosition: 0)
     }
 
     /// Frees every entry of a database; returns how many keys it held.
@@ -116,6 +122,7 @@ public final class Keyspace: @unchecked Sendable {
             d.pointee.expiringSlots[slot] = 0
         }
         d.pointee.averageTTL = 0
+        d.pointee.hadExpiringKeys = false
         d.pointee.expireCursor = 0
         d.pointee.expirePosition = 0
         return removed
@@ -164,7 +171,10 @@ public final class Keyspace: @unchecked Sendable {
     @inlinable @inline(__always)
     func addExpiring(_ db: Int, _ s: UnsafeMutablePointer<Shard>, _ slot: Int) {
         s.pointee.expires &+= 1
-        if s.pointee.expires == 1 { databases[db].expiringSlots[slot] = 1 }
+        if s.pointee.expires == 1 {
+            databases[db].expiringSlots[slot] = 1
+            databases[db].hadExpiringKeys = true
+        }
     }
 
     @inlinable @inline(__always)
@@ -341,9 +351,10 @@ public final class Keyspace: @unchecked Sendable {
     static func writeValue(_ dest: UnsafeMutableRawPointer, word: UInt64, bytes: UnsafeRawPointer?, length: Int) {
         if let bytes {
             if length > 0 { dest.copyMemory(from: bytes, byteCount: length) }
-        } else {
+        } else if length == 8 {
             dest.storeBytes(of: word, as: UInt64.self)
         }
+        // Otherwise (no bytes, length != 8) the caller fills the value itself.
     }
 
     @inlinable

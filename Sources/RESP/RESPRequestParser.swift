@@ -58,6 +58,14 @@ public final class RESPRequestParser {
     private var position = 0       // where parsing resumes
     private var bulkLength = -1    // length from a `$` header already read, -1 if none
     private var scanFrom = 0       // the current line was searched for its end up to here
+    /// False only when the state above is clean (no partial command, no pending line search) and
+    /// argument storage is at most `retainedStorageCapacity`: then the hot path may run.
+    private var slowStart = false
+    #if DEBUG
+    /// Bytes searched for line ends so far (debug builds only): lets tests prove that a line
+    /// arriving in pieces is searched once, not once per piece.
+    var bytesSearched = 0
+    #endif
 
     // Inline arguments, unescaped.
     private var scratch: UnsafeMutablePointer<UInt8>
@@ -92,6 +100,7 @@ public final class RESPRequestParser {
     public func reset() {
         resetState()
         readyCount = 0
+        slowStart = false
         if storageCapacity > RESPRequestParser.retainedStorageCapacity { shrinkStorage() }
         if scratchCapacity > RESPRequestParser.retainedScratchCapacity {
             scratch.deallocate()
@@ -112,96 +121,175 @@ public final class RESPRequestParser {
     // MARK: - Parsing
 
     public func parse(_ bytes: UnsafeRawBufferPointer) -> Result {
+        let end = bytes.count
+        guard !slowStart, end >= 4, let raw = bytes.baseAddress else { return parseGeneral(bytes) }
+        let base = raw.assumingMemoryBound(to: UInt8.self)
+
+        // The hot path: a complete command of 1 to 9 arguments, each with a plain `$<len>` line, and
+        // no state from earlier calls. It changes no state unless it succeeds; anything else is
+        // parsed again from the start by `parseGeneral`.
+        let count = Int(base[1] &- 48)
+        if base[0] == UInt8(ascii: "*") && UInt(bitPattern: count &- 1) < 9 && base[2] == 13 && count <= limits.maxMultibulkLength {
+            // Argument storage always has room for 16 entries.
+            let args = storage
+            let maxBulk = limits.maxBulkLength
+            var pos = 4
+            var i = 0
+            while end &- pos >= 4 && base[pos] == UInt8(ascii: "$") {
+                let first = base[pos &+ 1] &- 48
+                if first > 9 { break }
+                var length = Int(first)
+                var q = pos &+ 2
+                if base[q] != 13 {
+                    if first == 0 { break }
+                    let limit = end &- pos > 19 ? pos &+ 19 : end
+                    while q < limit {
+                        let d = base[q] &- 48
+                        if d > 9 { break }
+                        length = length &* 10 &+ Int(d)
+                        q &+= 1
+                    }
+                    if q &+ 1 >= end || base[q] != 13 { break }
+                }
+                let start = q &+ 2
+                if length > maxBulk || end &- start &- 2 < length { break }
+                args[i] = UnsafeRawBufferPointer(start: raw + start, count: length)
+                i &+= 1
+                pos = start &+ length &+ 2
+                if i == count {
+                    readyCount = count
+                    return .command(consumed: pos)
+                }
+            }
+        }
+        return parseGeneral(bytes)
+    }
+
+    /// Everything but the hot path: resumed commands, headers of any form, errors, inline commands.
+    @inline(never)
+    private func parseGeneral(_ bytes: UnsafeRawBufferPointer) -> Result {
+        defer {
+            slowStart = pendingArgs != 0 || scanFrom != 0
+                || storageCapacity > RESPRequestParser.retainedStorageCapacity
+        }
         readyCount = 0
         let end = bytes.count
         guard end > 0, let raw = bytes.baseAddress else { return .incomplete }
+        if pendingArgs != 0 { return resume(raw, end) }
         let base = raw.assumingMemoryBound(to: UInt8.self)
+        if base[0] != UInt8(ascii: "*") { return parseInline(base, end) }
+        if storageCapacity > RESPRequestParser.retainedStorageCapacity { shrinkStorage() }
 
-        var pos: Int
-        var pending: Int
-        var count: Int
-        var bulk: Int
-        if pendingArgs == 0 {
-            if base[0] != UInt8(ascii: "*") { return parseInline(base, end) }
-            if storageCapacity > RESPRequestParser.retainedStorageCapacity { shrinkStorage() }
-
-            // `*<n>\r\n`: the common case in one pass over at most 20 bytes.
-            var n = 0
-            var q = 1
-            let digitsEnd = end < 21 ? end : 21
-            while q < digitsEnd {
-                let d = base[q] &- 48
-                if d > 9 { break }
-                n = n &* 10 &+ Int(d)
-                q += 1
-            }
-            let digits = q - 1
-            if q + 1 < end, base[q] == 13, digits >= 1, digits <= 18, base[1] != 48 || digits == 1,
-                n <= limits.maxMultibulkLength
-            {
-                pos = q + 2
-            } else {
-                // Negative counts, malformed or partial lines: the general path.
-                switch findLineEnd(base, end, lineStart: 0) {
-                case .incomplete:
-                    return .incomplete
-                case .tooLong:
-                    return fail("ERR Protocol error: too big mbulk count string")
-                case .line(let cr):
-                    guard let value = RESPRequestParser.parseDecimal(base + 1, cr - 1),
-                        value <= limits.maxMultibulkLength
-                    else { return fail("ERR Protocol error: invalid multibulk length") }
-                    n = value
-                    pos = cr + 2
+        // `*<n>\r\n`, the common case in one pass: 1 to 18 digits, no leading zero.
+        var n = -1
+        var pos = 0
+        if end >= 4 {
+            let first = base[1] &- 48
+            if first <= 9 {
+                if base[2] == 13 {
+                    n = Int(first)
+                    pos = 4
+                } else if first != 0 {
+                    var value = Int(first)
+                    var q = 2
+                    let limit = end > 19 ? 19 : end
+                    while q < limit {
+                        let d = base[q] &- 48
+                        if d > 9 { break }
+                        value = value &* 10 &+ Int(d)
+                        q &+= 1
+                    }
+                    if q &+ 1 < end && base[q] == 13 {
+                        n = value
+                        pos = q &+ 2
+                    }
                 }
+                if n > limits.maxMultibulkLength { n = -1 }
             }
-            if n <= 0 {
-                scanFrom = 0
-                return .command(consumed: pos)
-            }
-            pending = n
-            count = 0
-            bulk = -1
-        } else {
-            pos = position
-            if pos > end { return .incomplete }  // not the same prefix; wait for the rest
-            pending = pendingArgs
-            count = parsedArgs
-            bulk = bulkLength
         }
-        // Entries before `firstNew` hold offsets from an earlier call; later ones hold addresses.
+        if n < 0 {
+            // Negative counts, malformed or partial lines.
+            switch findLineEnd(base, end, lineStart: 0) {
+            case .incomplete:
+                return .incomplete
+            case .tooLong:
+                return fail("ERR Protocol error: too big mbulk count string")
+            case .line(let cr):
+                guard let value = RESPRequestParser.parseDecimal(base + 1, cr &- 1),
+                    value <= limits.maxMultibulkLength
+                else { return fail("ERR Protocol error: invalid multibulk length") }
+                pos = cr &+ 2
+                if value <= 0 {
+                    scanFrom = 0
+                    return .command(consumed: pos)
+                }
+                n = value
+            }
+        } else if n == 0 {
+            scanFrom = 0
+            return .command(consumed: pos)
+        }
+        return parseArguments(raw, end, pos: pos, pending: n, count: 0, bulk: -1, resumed: false)
+    }
+
+    /// Continues a multibulk command left incomplete by an earlier call.
+    @inline(never)
+    private func resume(_ raw: UnsafeRawPointer, _ end: Int) -> Result {
+        if position > end { return .incomplete }  // not the same prefix; wait for the rest
+        return parseArguments(raw, end, pos: position, pending: pendingArgs, count: parsedArgs, bulk: bulkLength,
+                              resumed: true)
+    }
+
+    /// Reads the `pending` remaining arguments of a multibulk command from `pos`. `count` arguments
+    /// were found earlier (by an earlier call if `resumed`: those entries hold offsets); `bulk` is the
+    /// length from a `$` line already read, or -1.
+    @inline(__always)
+    private func parseArguments(
+        _ raw: UnsafeRawPointer, _ end: Int, pos: Int, pending: Int, count: Int, bulk: Int, resumed: Bool
+    ) -> Result {
+        let base = raw.assumingMemoryBound(to: UInt8.self)
+        var pos = pos
+        var count = count
+        var bulk = bulk
         let firstNew = count
+        let total = count &+ pending
         let maxBulk = limits.maxBulkLength
         var args = storage
         var capacity = storageCapacity
 
         while true {
             if bulk < 0 {
-                // `$<len>\r\n`: the common case in one pass.
-                var parsed = false
-                if pos < end && base[pos] == UInt8(ascii: "$") {
-                    var n = 0
-                    var q = pos + 1
-                    let digitsEnd = end - pos < 21 ? end : pos + 21
-                    while q < digitsEnd {
-                        let d = base[q] &- 48
-                        if d > 9 { break }
-                        n = n &* 10 &+ Int(d)
-                        q += 1
-                    }
-                    let digits = q - pos - 1
-                    if q + 1 < end, base[q] == 13, digits >= 1, digits <= 18,
-                        base[pos + 1] != 48 || digits == 1, n <= maxBulk
-                    {
-                        bulk = n
-                        pos = q + 2
-                        parsed = true
+                // `$<len>\r\n`, the common case in one pass: 1 to 18 digits, no leading zero.
+                if end &- pos >= 4 && base[pos] == UInt8(ascii: "$") {
+                    let first = base[pos &+ 1] &- 48
+                    if first <= 9 {
+                        if base[pos &+ 2] == 13 {
+                            bulk = Int(first)
+                            pos &+= 4
+                        } else if first != 0 {
+                            var value = Int(first)
+                            var q = pos &+ 2
+                            let limit = end &- pos > 19 ? pos &+ 19 : end
+                            while q < limit {
+                                let d = base[q] &- 48
+                                if d > 9 { break }
+                                value = value &* 10 &+ Int(d)
+                                q &+= 1
+                            }
+                            if q &+ 1 < end && base[q] == 13 {
+                                bulk = value
+                                pos = q &+ 2
+                            }
+                        }
+                        if bulk > maxBulk {
+                            return fail("ERR Protocol error: invalid bulk length")
+                        }
                     }
                 }
-                if !parsed {
+                if bulk < 0 {
                     switch findLineEnd(base, end, lineStart: pos) {
                     case .incomplete:
-                        return suspend(raw, pos: pos, pending: pending, count: count, bulk: -1, firstNew: firstNew)
+                        return suspend(raw, pos: pos, pending: total &- count, count: count, bulk: -1, firstNew: firstNew)
                     case .tooLong:
                         return fail("ERR Protocol error: too big bulk count string")
                     case .line(let cr):
@@ -210,17 +298,17 @@ public final class RESPRequestParser {
                             let got = String(decoding: CollectionOfOne(first), as: UTF8.self)
                             return fail("ERR Protocol error: expected '$', got '\(got)'")
                         }
-                        guard let value = RESPRequestParser.parseDecimal(base + pos + 1, cr - pos - 1),
+                        guard let value = RESPRequestParser.parseDecimal(base + (pos &+ 1), cr &- pos &- 1),
                             value >= 0, value <= maxBulk
                         else { return fail("ERR Protocol error: invalid bulk length") }
                         bulk = value
-                        pos = cr + 2
+                        pos = cr &+ 2
                     }
                 }
             }
             // The payload and its CRLF. Like Redis, only the length is checked, not the CRLF bytes.
-            if end - pos - 2 < bulk {
-                return suspend(raw, pos: pos, pending: pending, count: count, bulk: bulk, firstNew: firstNew)
+            if end &- pos &- 2 < bulk {
+                return suspend(raw, pos: pos, pending: total &- count, count: count, bulk: bulk, firstNew: firstNew)
             }
             if count == capacity {
                 growStorage()
@@ -228,21 +316,22 @@ public final class RESPRequestParser {
                 capacity = storageCapacity
             }
             args[count] = UnsafeRawBufferPointer(start: raw + pos, count: bulk)
-            count += 1
-            pos += bulk + 2
+            count &+= 1
+            pos &+= bulk &+ 2
             bulk = -1
-            pending -= 1
-            if pending == 0 { break }
+            if count == total { break }
         }
 
-        for i in 0..<firstNew {
-            let offset = Int(bitPattern: args[i].baseAddress)
-            args[i] = UnsafeRawBufferPointer(start: raw + offset, count: args[i].count)
+        if resumed {
+            for i in 0..<firstNew {
+                let offset = Int(bitPattern: args[i].baseAddress)
+                args[i] = UnsafeRawBufferPointer(start: raw + offset, count: args[i].count)
+            }
+            pendingArgs = 0
+            parsedArgs = 0
+            position = 0
+            bulkLength = -1
         }
-        pendingArgs = 0
-        parsedArgs = 0
-        position = 0
-        bulkLength = -1
         scanFrom = 0
         readyCount = count
         return .command(consumed: pos)
@@ -286,6 +375,9 @@ public final class RESPRequestParser {
     @inline(never)
     private func findLineEnd(_ base: UnsafePointer<UInt8>, _ end: Int, lineStart: Int) -> LineEnd {
         let from = (scanFrom > lineStart && scanFrom <= end) ? scanFrom : lineStart
+        #if DEBUG
+        bytesSearched += end - from
+        #endif
         guard let hit = memchr(base + from, 13, end - from) else {
             if end - lineStart > limits.maxInlineLength { return .tooLong }
             scanFrom = end
@@ -330,6 +422,9 @@ public final class RESPRequestParser {
     @inline(never)
     private func parseInline(_ base: UnsafePointer<UInt8>, _ end: Int) -> Result {
         let from = (scanFrom > 0 && scanFrom <= end) ? scanFrom : 0
+        #if DEBUG
+        bytesSearched += end - from
+        #endif
         guard let hit = memchr(base + from, 10, end - from) else {
             if end > limits.maxInlineLength { return fail("ERR Protocol error: too big inline request") }
             scanFrom = end

@@ -59,7 +59,7 @@ extension ShoalServer {
                             summary: "Returns a list of command names.", since: "7.0.0", group: "server",
                             complexity: "O(N) where N is the total number of Redis commands")
                 { [unowned self] ctx in commandList(&ctx) },
-                CommandSpec(name: "getkeys", arity: -3, flags: flags, aclCategories: categories,
+                CommandSpec(name: "getkeys", arity: -4, flags: flags, aclCategories: categories,
                             summary: "Extracts the key names from an arbitrary command.", since: "2.8.13",
                             group: "server", complexity: "O(N) where N is the number of arguments to the command")
                 { [unowned self] ctx in getKeys(&ctx) },
@@ -150,11 +150,16 @@ extension ShoalServer {
 
     private func writeDocs(_ spec: CommandSpec, parent: String?, _ reply: inout RESPWriter) {
         let hasSubs = !spec.subcommands.isEmpty
-        reply.mapHeader(hasSubs ? 5 : 4)
+        let hasArgs = !spec.arguments.isEmpty
+        reply.mapHeader(4 + (hasSubs ? 1 : 0) + (hasArgs ? 1 : 0))
         reply.bulk("summary"); reply.bulk(spec.summary)
         reply.bulk("since"); reply.bulk(spec.since)
         reply.bulk("group"); reply.bulk(spec.group)
         reply.bulk("complexity"); reply.bulk(spec.complexity)
+        if hasArgs {
+            reply.bulk("arguments")
+            writeArguments(spec.arguments, &reply)
+        }
         if hasSubs {
             reply.bulk("subcommands")
             reply.mapHeader(spec.subcommands.count)
@@ -165,8 +170,37 @@ extension ShoalServer {
         }
     }
 
+    private func writeArguments(_ arguments: [CommandArgument], _ reply: inout RESPWriter) {
+        reply.arrayHeader(arguments.count)
+        for argument in arguments {
+            var flags: [String] = []
+            if argument.optional { flags.append("optional") }
+            if argument.multiple { flags.append("multiple") }
+            let fields = 2 + (argument.keySpecIndex != nil ? 1 : 0) + (argument.token != nil ? 1 : 0)
+                + (flags.isEmpty ? 0 : 1) + (argument.arguments.isEmpty ? 0 : 1)
+            reply.mapHeader(fields)
+            reply.bulk("name"); reply.bulk(argument.name)
+            reply.bulk("type"); reply.bulk(argument.kind.rawValue)
+            if let index = argument.keySpecIndex { reply.bulk("key_spec_index"); reply.integer(index) }
+            if let token = argument.token { reply.bulk("token"); reply.bulk(token) }
+            if !flags.isEmpty {
+                reply.bulk("flags")
+                reply.setHeader(flags.count)
+                for flag in flags { reply.simpleString(flag) }
+            }
+            if !argument.arguments.isEmpty {
+                reply.bulk("arguments")
+                writeArguments(argument.arguments, &reply)
+            }
+        }
+    }
+
     private func commandList(_ ctx: inout CommandContext) {
-        var names = dispatcher.table.commands.map(\.name)
+        // Containers and their subcommands (`config`, `config|get`), as Redis lists them.
+        let all = dispatcher.table.commands.flatMap { spec in
+            [(spec.name, spec)] + spec.subcommands.map { ("\(spec.name)|\($0.name)", $0) }
+        }
+        var names = all.map(\.0)
         if ctx.args.count > 2 {
             guard ctx.args.count == 5, ctx.args[2].equalsIgnoringCase("FILTERBY") else {
                 ctx.reply.error(CommandError.syntax)
@@ -177,7 +211,7 @@ extension ShoalServer {
                 names = names.filter { globMatch(pattern: value, string: $0, nocase: true) }
             } else if ctx.args[3].equalsIgnoringCase("ACLCAT") {
                 let wanted = "@" + value.lowercased()
-                names = dispatcher.table.commands.filter { categories($0).contains(wanted) }.map(\.name)
+                names = all.filter { categories($0.1).contains(wanted) }.map(\.0)
             } else if ctx.args[3].equalsIgnoringCase("MODULE") {
                 names = []
             } else {

@@ -16,6 +16,9 @@ final class Connection: ChannelInboundHandler {
     let loop: LoopState
     let info: ClientInfo
     private let parser: RESPRequestParser
+    /// The server outlives every connection; an unowned(unsafe) reference costs no reference
+    /// counting on the per-command path.
+    private unowned(unsafe) let dispatcher: Dispatcher
     /// Bytes received but not yet parsed into a complete command.
     private var pending: ByteBuffer?
     private var context: CommandContext
@@ -31,6 +34,7 @@ final class Connection: ChannelInboundHandler {
         var limits = RESPRequestParser.Limits()
         limits.maxBulkLength = server.settings.protoMaxBulkLen
         self.parser = RESPRequestParser(limits: limits)
+        self.dispatcher = server.dispatcher
         self.authenticated = !server.settings.requiresAuth
         var commandLimits = CommandLimits()
         commandLimits.maxBulkLength = server.settings.protoMaxBulkLen
@@ -91,16 +95,19 @@ final class Connection: ChannelInboundHandler {
     @inline(__always)
     private func process(_ buffer: inout ByteBuffer) {
         let consumed = buffer.withUnsafeReadableBytes { bytes -> Int in
+            guard let base = bytes.baseAddress else { return 0 }
+            let total = bytes.count
+            let parser = self.parser
+            let dispatcher = self.dispatcher
             var offset = 0
-            while offset < bytes.count && !closeAfterReply {
-                let window = UnsafeRawBufferPointer(rebasing: bytes[offset...])
-                switch parser.parse(window) {
+            while offset < total && !closeAfterReply {
+                switch parser.parse(UnsafeRawBufferPointer(start: base + offset, count: total - offset)) {
                 case .command(let used):
                     offset += used
                     let args = parser.arguments
                     if args.count > 0 {
                         context.args = args
-                        server.dispatcher.execute(&context, connection: self)
+                        dispatcher.execute(&context, connection: self)
                     }
                 case .incomplete:
                     return offset
@@ -108,12 +115,13 @@ final class Connection: ChannelInboundHandler {
                     context.reply.error(message)
                     server.log.debug("Protocol error (\(message)) from client: \(info.describe(now: monotonicMillis()))")
                     closeAfterReply = true
-                    return bytes.count  // drop the rest, as Redis does
+                    return total  // drop the rest, as Redis does
                 }
             }
             return offset
         }
         buffer.moveReaderIndex(forwardBy: consumed)
+        info.db = context.db
     }
 
     func channelReadComplete(context: ChannelHandlerContext) {

@@ -153,7 +153,7 @@ extension ShoalServer {
             connection.authenticated = true
         }
         if !connection.authenticated {
-            ctx.reply.error("NOAUTH HELLO must be called with the client already authenticated, otherwise the HELLO <proto> AUTH <user> <pass> option can be used to authenticate the client and select the RESP protocol version at the same time")
+            ctx.reply.error("NOAUTH HELLO must be called with the client already authenticated, otherwise the HELLO AUTH <user> <pass> option can be used to authenticate the client and select the RESP protocol version at the same time")
             return
         }
         if let name {
@@ -209,6 +209,19 @@ extension ShoalServer {
         requestShutdown(code: 0)
     }
 
+    /// Redis 7 refuses DEBUG unless `enable-debug-command` allows it for this connection.
+    private func debugAllowed(_ ctx: inout CommandContext) -> Bool {
+        switch configuration.enableDebugCommand {
+        case .yes: return true
+        case .local where ShoalServer.isLoopbackText(ctx.connection.info.address): return true
+        default:
+            ctx.reply.error(
+                "ERR DEBUG command not allowed. If the enable-debug-command option is set to \"local\", you can run it from a local connection, otherwise you need to set this option in the configuration file, and then restart the server."
+            )
+            return false
+        }
+    }
+
     private func debugCommand() -> CommandSpec {
         CommandSpec(
             name: "debug", arity: -2, flags: ["admin", "noscript", "loading", "stale"],
@@ -219,7 +232,8 @@ extension ShoalServer {
                     name: "sleep", arity: 3, flags: ["admin", "noscript", "loading", "stale"],
                     aclCategories: ["admin", "dangerous"],
                     summary: "Blocks the server for the given number of seconds.", since: "1.0.0", group: "server"
-                ) { ctx in
+                ) { [unowned self] ctx in
+                    guard debugAllowed(&ctx) else { return }
                     guard let seconds = Double(ctx.args[2].string), seconds >= 0, seconds.isFinite else {
                         ctx.reply.error(CommandError.notFloat)
                         return
@@ -232,7 +246,8 @@ extension ShoalServer {
                     name: "object", arity: 3, flags: ["admin", "noscript", "loading", "stale"],
                     aclCategories: ["admin", "dangerous"], access: .selfManaged,
                     summary: "Shows low-level information about a key.", since: "1.0.0", group: "server"
-                ) { ctx in
+                ) { [unowned self] ctx in
+                    guard debugAllowed(&ctx) else { return }
                     let slot = keyHashSlot(ctx.args[2])
                     ctx.keyspace.lock(slot: slot)
                     defer { ctx.keyspace.unlock(slot: slot) }

@@ -59,7 +59,9 @@ final class ServerSettings: @unchecked Sendable {
             case "proto-max-bulk-len": protoMaxBulkLen = c.protoMaxBulkLen
             case "client-query-buffer-limit": clientQueryBufferLimit = c.clientQueryBufferLimit
             case "maxmemory": maxMemory = c.maxMemory
-            case "maxmemory-policy": maxMemoryPolicy = c.maxMemoryPolicy
+            case "maxmemory-policy", "lfu-log-factor", "lfu-decay-time":
+                maxMemoryPolicy = c.maxMemoryPolicy
+                server.applyEvictionSettings()
             case "requirepass":
                 let value = c.requirePass
                 passwordLock.withLock { password = value.isEmpty ? nil : value }

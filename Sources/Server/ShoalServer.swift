@@ -49,6 +49,7 @@ public final class ShoalServer: @unchecked Sendable {
         self.log = logger
         let threads = settings.ioThreads > 0 ? settings.ioThreads : Platform.usableCores()
         self.group = MultiThreadedEventLoopGroup(numberOfThreads: threads)
+        configuration.setEffectiveIOThreads(threads)
         var loops: [LoopState] = []
         for loop in group.makeIterator() { loops.append(LoopState(eventLoop: loop)) }
         self.loops = loops
@@ -58,10 +59,18 @@ public final class ShoalServer: @unchecked Sendable {
         let keyspaceCommands: [CommandSpec] = stringCommands + genericCommands
         let table = CommandTable(keyspaceCommands + serverCommands())
         self.dispatcher = Dispatcher(table: table, keyspace: keyspace)
+        applyEvictionSettings()
         settings.observe(configuration, server: self)
     }
 
     var ioThreads: Int { loops.count }
+
+    /// Which access statistic the keyspace keeps (LRU clock or LFU counter) follows the policy.
+    func applyEvictionSettings() {
+        keyspace.maxmemoryPolicyIsLFU = configuration.maxMemoryPolicy.contains("lfu")
+        keyspace.lfuLogFactor = configuration.lfuLogFactor
+        keyspace.lfuDecayTime = configuration.lfuDecayTime
+    }
 
     /// Binds every configured address and starts the periodic jobs. Throws if no address could be bound.
     public func start() throws {
@@ -222,6 +231,11 @@ public final class ShoalServer: @unchecked Sendable {
             let ip = address.ipAddress ?? ""
             return ip == "::1" || ip.hasPrefix("::ffff:127.")
         }
+    }
+
+    /// Whether an `ip:port` text (as CLIENT LIST prints it) is a loopback address.
+    static func isLoopbackText(_ address: String) -> Bool {
+        address.hasPrefix("127.") || address.hasPrefix("[::1]") || address.hasPrefix("[::ffff:127.")
     }
 
     static func describe(_ address: SocketAddress?) -> String {
