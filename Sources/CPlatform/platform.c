@@ -20,3 +20,8 @@ size_t shoal_heap_in_use(void) {
 size_t shoal_malloc_usable_size(void *p) {
     return malloc_usable_size(p);
 }
+
+void shoal_configure_allocator(void) {
+    mallopt(M_MMAP_THRESHOLD, 128 * 1024);
+    mallopt(M_TRIM_THRESHOLD, 128 * 1024);
+}

@@ -2,6 +2,7 @@
 import Glibc
 #endif
 import Dispatch
+import CPlatform
 import Logging
 import ServerConfig
 
@@ -12,6 +13,7 @@ public enum ServerMain {
 
     /// Runs a node until it is told to stop; returns the exit code.
     public static func run(arguments: [String]) -> Int32 {
+        shoal_configure_allocator()
         let configuration: Configuration
         let warnings: [String]
         do {

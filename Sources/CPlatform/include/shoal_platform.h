@@ -9,4 +9,10 @@ size_t shoal_heap_in_use(void);
 /// Usable size of a malloc'ed block.
 size_t shoal_malloc_usable_size(void *p);
 
+/// Fixes glibc's mmap and trim thresholds at their 128 KiB defaults. Left dynamic, glibc raises
+/// the mmap threshold after the first large free, so later large transient buffers (socket reads,
+/// table rehashes) come from the heap and leave holes that RSS keeps (measured: ~12 B per key
+/// after loading 1M keys).
+void shoal_configure_allocator(void);
+
 #endif
