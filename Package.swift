@@ -33,16 +33,18 @@ let package = Package(
             swiftSettings: hotPath
         ),
         .target(name: "Keyspace", swiftSettings: hotPath),
-        .target(name: "Commands", dependencies: ["RESP", "Keyspace"], swiftSettings: hotPath),
+        // Redis's glob matching, shared by KEYS / SCAN, CONFIG GET and COMMAND LIST.
+        .target(name: "Glob", swiftSettings: hotPath),
+        .target(name: "Commands", dependencies: ["RESP", "Keyspace", "Glob"], swiftSettings: hotPath),
         .target(
             name: "ServerConfig",
-            dependencies: [.product(name: "Logging", package: "swift-log")],
+            dependencies: ["Glob", .product(name: "Logging", package: "swift-log")],
             swiftSettings: hotPath
         ),
         .target(
             name: "Server",
             dependencies: [
-                "RESP", "Keyspace", "Commands", "ServerConfig", "LZ4", "CPlatform",
+                "RESP", "Keyspace", "Glob", "Commands", "ServerConfig", "LZ4", "CPlatform",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
@@ -59,8 +61,11 @@ let package = Package(
         ),
         .testTarget(name: "RESPTests", dependencies: ["RESP"]),
         .testTarget(name: "KeyspaceTests", dependencies: ["Keyspace"]),
-        .testTarget(name: "CommandsTests", dependencies: ["Commands", "RESP", "Keyspace"]),
-        .testTarget(name: "ServerConfigTests", dependencies: ["ServerConfig"]),
+        .testTarget(
+            name: "CommandsTests",
+            dependencies: ["Commands", "RESP", "Keyspace", .product(name: "NIOCore", package: "swift-nio")]),
+        .testTarget(name: "ServerConfigTests", dependencies: ["ServerConfig", "Glob"]),
+        .testTarget(name: "GlobTests", dependencies: ["Glob"]),
         .testTarget(name: "LZ4Tests", dependencies: ["LZ4"]),
     ],
     swiftLanguageModes: [.v6]

@@ -1,3 +1,4 @@
+import Glob
 import Keyspace
 import RESP
 

@@ -1,3 +1,4 @@
+import Glob
 import Commands
 import RESP
 import ServerConfig

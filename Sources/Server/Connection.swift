@@ -38,6 +38,7 @@ final class Connection: ChannelInboundHandler {
         self.authenticated = !server.settings.requiresAuth
         var commandLimits = CommandLimits()
         commandLimits.maxBulkLength = server.settings.protoMaxBulkLen
+        commandLimits.clusterEnabled = server.configuration.clusterEnabled
         let emptyArgs = ArgumentList(base: UnsafePointer(bitPattern: 8)!, count: 0)
         self.context = CommandContext(
             args: emptyArgs,

@@ -1,3 +1,4 @@
+import Glob
 import Synchronization
 
 /// The node's live configuration: loaded from redis.conf and the command line, read by the server

@@ -1,3 +1,4 @@
+import Glob
 import Testing
 @testable import ServerConfig
 

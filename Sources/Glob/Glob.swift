@@ -1,5 +1,5 @@
-/// Glob-style matching with Redis's `stringmatchlen` semantics, over raw bytes:
-/// `*` any run, `?` one byte, `[abc]` / `[^abc]` / `[a-z]` classes (reversed ranges allowed,
+/// Glob-style matching (KEYS, SCAN MATCH, CONFIG GET, COMMAND LIST) with Redis's
+/// `stringmatchlen` semantics, over raw bytes: `*` any run, `?` one byte, `[abc]` / `[^abc]` / `[a-z]` classes (reversed ranges allowed,
 /// an unterminated class ends at the pattern's end), `\x` a literal `x`; `nocase` folds ASCII.
 public func globMatch(pattern: UnsafeRawBufferPointer, string: UnsafeRawBufferPointer, nocase: Bool = false) -> Bool {
     var skipLongerMatches = false

@@ -1,5 +1,5 @@
 import Testing
-import Keyspace
+import Glob
 
 @Suite struct GlobTests {
     @Test(arguments: [
