@@ -65,16 +65,23 @@ public struct CommandArgument: Sendable {
     public var arguments: [CommandArgument]
     /// For `key` arguments: which key spec describes it (always 0 for single-spec commands).
     public var keySpecIndex: Int?
+    /// The Redis version that added the argument, when later than the command itself.
+    public var since: String?
+    /// The Redis version that deprecated the argument, if any.
+    public var deprecatedSince: String?
 
     public init(
         _ name: String, _ kind: Kind, token: String? = nil, optional: Bool = false, multiple: Bool = false,
-        keySpecIndex: Int? = nil, arguments: [CommandArgument] = []
+        keySpecIndex: Int? = nil, since: String? = nil, deprecatedSince: String? = nil,
+        arguments: [CommandArgument] = []
     ) {
         self.name = name
         self.kind = kind
         self.token = token
         self.optional = optional
         self.multiple = multiple
+        self.since = since
+        self.deprecatedSince = deprecatedSince
         self.arguments = arguments
         self.keySpecIndex = kind == .key ? (keySpecIndex ?? 0) : keySpecIndex
     }

@@ -1,6 +1,12 @@
 import Keyspace
 import RESP
 
+/// `COMMAND DOCS` argument shapes (Redis 7.0's `src/commands/*.json`).
+private typealias Arg = CommandArgument
+private let flushMode = Arg("async", .oneof, optional: true, arguments: [
+    Arg("async", .pureToken, token: "ASYNC", since: "4.0.0"), Arg("sync", .pureToken, token: "SYNC", since: "6.2.0"),
+])
+
 /// DBSIZE, FLUSHDB, FLUSHALL, SELECT, SWAPDB.
 let databaseCommands: [CommandSpec] = [
     CommandSpec(
@@ -11,20 +17,24 @@ let databaseCommands: [CommandSpec] = [
         name: "flushdb", arity: -1, flags: ["write"], aclCategories: ["keyspace", "dangerous"], access: .all,
         summary: "Remove all keys from the current database", since: "1.0.0", group: "server",
         complexity: "O(N) where N is the number of keys in the selected database",
+        arguments: [flushMode],
         handler: { DatabaseCommands.flush(&$0, all: false) }),
     CommandSpec(
         name: "flushall", arity: -1, flags: ["write"], aclCategories: ["keyspace", "dangerous"], access: .all,
         summary: "Remove all keys from all databases", since: "1.0.0", group: "server",
         complexity: "O(N) where N is the total number of keys in all databases",
+        arguments: [flushMode],
         handler: { DatabaseCommands.flush(&$0, all: true) }),
     CommandSpec(
         name: "select", arity: 2, flags: ["loading", "stale", "fast"], aclCategories: ["connection"], access: KeyspaceAccess.none,
         summary: "Change the selected database for the current connection", since: "1.0.0", group: "connection",
+        arguments: [Arg("index", .integer)],
         handler: DatabaseCommands.select),
     CommandSpec(
         name: "swapdb", arity: 3, flags: ["write", "fast"], aclCategories: ["keyspace", "dangerous"], access: .all,
         summary: "Swaps two Redis databases", since: "4.0.0", group: "server",
         complexity: "O(N) where N is the count of clients watching or blocking on keys from both databases.",
+        arguments: [Arg("index1", .integer), Arg("index2", .integer)],
         handler: DatabaseCommands.swapdb),
 ]
 

@@ -1,43 +1,60 @@
 import Keyspace
 import RESP
 
+/// `COMMAND DOCS` argument shapes (Redis 7.0's `src/commands/*.json`).
+private typealias Arg = CommandArgument
+private let keyArg = Arg("key", .key)
+private let condition = Arg("condition", .oneof, optional: true, since: "7.0.0", arguments: [
+    Arg("nx", .pureToken, token: "NX"), Arg("xx", .pureToken, token: "XX"),
+    Arg("gt", .pureToken, token: "GT"), Arg("lt", .pureToken, token: "LT"),
+])
+
 /// EXPIRE / PEXPIRE / EXPIREAT / PEXPIREAT, TTL / PTTL / EXPIRETIME / PEXPIRETIME, PERSIST.
 let expireCommands: [CommandSpec] = [
     CommandSpec(
         name: "expire", arity: -3, flags: ["write", "fast"], keys: KeyPositions(first: 1, last: 1, step: 1),
         aclCategories: ["keyspace"], summary: "Set a key's time to live in seconds", since: "1.0.0", group: "generic",
+        arguments: [keyArg, Arg("seconds", .integer), condition],
         handler: { ExpireCommands.expire(&$0, seconds: true, absolute: false) }),
     CommandSpec(
         name: "pexpire", arity: -3, flags: ["write", "fast"], keys: KeyPositions(first: 1, last: 1, step: 1),
         aclCategories: ["keyspace"], summary: "Set a key's time to live in milliseconds", since: "2.6.0",
-        group: "generic", handler: { ExpireCommands.expire(&$0, seconds: false, absolute: false) }),
+        group: "generic", arguments: [keyArg, Arg("milliseconds", .integer), condition],
+        handler: { ExpireCommands.expire(&$0, seconds: false, absolute: false) }),
     CommandSpec(
         name: "expireat", arity: -3, flags: ["write", "fast"], keys: KeyPositions(first: 1, last: 1, step: 1),
         aclCategories: ["keyspace"], summary: "Set the expiration for a key as a UNIX timestamp", since: "1.2.0",
-        group: "generic", handler: { ExpireCommands.expire(&$0, seconds: true, absolute: true) }),
+        group: "generic", arguments: [keyArg, Arg("unix-time-seconds", .unixTime), condition],
+        handler: { ExpireCommands.expire(&$0, seconds: true, absolute: true) }),
     CommandSpec(
         name: "pexpireat", arity: -3, flags: ["write", "fast"], keys: KeyPositions(first: 1, last: 1, step: 1),
         aclCategories: ["keyspace"], summary: "Set the expiration for a key as a UNIX timestamp specified in milliseconds",
-        since: "2.6.0", group: "generic", handler: { ExpireCommands.expire(&$0, seconds: false, absolute: true) }),
+        since: "2.6.0", group: "generic", arguments: [keyArg, Arg("unix-time-milliseconds", .unixTime), condition],
+        handler: { ExpireCommands.expire(&$0, seconds: false, absolute: true) }),
     CommandSpec(
         name: "ttl", arity: 2, flags: ["readonly", "fast"], keys: KeyPositions(first: 1, last: 1, step: 1),
         aclCategories: ["keyspace"], summary: "Get the time to live for a key in seconds", since: "1.0.0",
-        group: "generic", handler: { ExpireCommands.ttl(&$0, milliseconds: false, absolute: false) }),
+        group: "generic", arguments: [keyArg],
+        handler: { ExpireCommands.ttl(&$0, milliseconds: false, absolute: false) }),
     CommandSpec(
         name: "pttl", arity: 2, flags: ["readonly", "fast"], keys: KeyPositions(first: 1, last: 1, step: 1),
         aclCategories: ["keyspace"], summary: "Get the time to live for a key in milliseconds", since: "2.6.0",
-        group: "generic", handler: { ExpireCommands.ttl(&$0, milliseconds: true, absolute: false) }),
+        group: "generic", arguments: [keyArg],
+        handler: { ExpireCommands.ttl(&$0, milliseconds: true, absolute: false) }),
     CommandSpec(
         name: "expiretime", arity: 2, flags: ["readonly", "fast"], keys: KeyPositions(first: 1, last: 1, step: 1),
         aclCategories: ["keyspace"], summary: "Get the expiration Unix timestamp for a key", since: "7.0.0",
-        group: "generic", handler: { ExpireCommands.ttl(&$0, milliseconds: false, absolute: true) }),
+        group: "generic", arguments: [keyArg],
+        handler: { ExpireCommands.ttl(&$0, milliseconds: false, absolute: true) }),
     CommandSpec(
         name: "pexpiretime", arity: 2, flags: ["readonly", "fast"], keys: KeyPositions(first: 1, last: 1, step: 1),
         aclCategories: ["keyspace"], summary: "Get the expiration Unix timestamp for a key in milliseconds",
-        since: "7.0.0", group: "generic", handler: { ExpireCommands.ttl(&$0, milliseconds: true, absolute: true) }),
+        since: "7.0.0", group: "generic", arguments: [keyArg],
+        handler: { ExpireCommands.ttl(&$0, milliseconds: true, absolute: true) }),
     CommandSpec(
         name: "persist", arity: 2, flags: ["write", "fast"], keys: KeyPositions(first: 1, last: 1, step: 1),
         aclCategories: ["keyspace"], summary: "Remove the expiration from a key", since: "2.2.0", group: "generic",
+        arguments: [keyArg],
         handler: ExpireCommands.persist),
 ]
 

@@ -2,6 +2,11 @@ import Glob
 import Keyspace
 import RESP
 
+/// `COMMAND DOCS` argument shapes (Redis 7.0's `src/commands/*.json`).
+private typealias Arg = CommandArgument
+private let keyArg = Arg("key", .key)
+private let keysArg = Arg("key", .key, multiple: true)
+
 /// The generic key commands (Redis 7.0 `db.c`, `expire.c`, `object.c` semantics): key commands
 /// here, expiry in `ExpireCommands.swift`, databases in `DatabaseCommands.swift`.
 public let genericCommands: [CommandSpec] = keyCommands + expireCommands + databaseCommands
@@ -11,6 +16,7 @@ let keyCommands: [CommandSpec] = [
         name: "del", arity: -2, flags: ["write"], keys: KeyPositions(first: 1, last: -1, step: 1),
         aclCategories: ["keyspace"], summary: "Delete a key", since: "1.0.0", group: "generic",
         complexity: "O(N) where N is the number of keys that will be removed. When a key to remove holds a value other than a string, the individual complexity for this key is O(M) where M is the number of elements in the list, set, sorted set or hash. Removing a single key that holds a string value is O(1).",
+        arguments: [keysArg],
         handler: GenericCommands.del),
     CommandSpec(
         name: "unlink", arity: -2, flags: ["write", "fast"], keys: KeyPositions(first: 1, last: -1, step: 1),
@@ -18,30 +24,41 @@ let keyCommands: [CommandSpec] = [
         summary: "Delete a key asynchronously in another thread. Otherwise it is just as DEL, but non blocking.",
         since: "4.0.0", group: "generic",
         complexity: "O(1) for each key removed regardless of its size. Then the command does O(N) work in a different thread in order to reclaim memory, where N is the number of allocations the deleted objects where composed of.",
+        arguments: [keysArg],
         handler: GenericCommands.del),
     CommandSpec(
         name: "exists", arity: -2, flags: ["readonly", "fast"], keys: KeyPositions(first: 1, last: -1, step: 1),
         aclCategories: ["keyspace"], summary: "Determine if a key exists", since: "1.0.0", group: "generic",
-        complexity: "O(N) where N is the number of keys to check.", handler: GenericCommands.exists),
+        complexity: "O(N) where N is the number of keys to check.", arguments: [keysArg],
+        handler: GenericCommands.exists),
     CommandSpec(
         name: "type", arity: 2, flags: ["readonly", "fast"], keys: KeyPositions(first: 1, last: 1, step: 1),
         aclCategories: ["keyspace"], summary: "Determine the type stored at key", since: "1.0.0", group: "generic",
+        arguments: [keyArg],
         handler: GenericCommands.type),
     CommandSpec(
         name: "touch", arity: -2, flags: ["readonly", "fast"], keys: KeyPositions(first: 1, last: -1, step: 1),
         aclCategories: ["keyspace"],
         summary: "Alters the last access time of a key(s). Returns the number of existing keys specified.",
         since: "3.2.1", group: "generic", complexity: "O(N) where N is the number of keys that will be touched.",
+        arguments: [keysArg],
         handler: GenericCommands.touch),
     CommandSpec(
         name: "keys", arity: 2, flags: ["readonly"], aclCategories: ["keyspace", "dangerous"], access: .all,
         summary: "Find all keys matching the given pattern", since: "1.0.0", group: "generic",
         complexity: "O(N) with N being the number of keys in the database, under the assumption that the key names in the database and the given pattern have limited length.",
+        arguments: [Arg("pattern", .pattern)],
         handler: GenericCommands.keys),
     CommandSpec(
         name: "scan", arity: -2, flags: ["readonly"], aclCategories: ["keyspace"], access: .selfManaged,
         summary: "Incrementally iterate the keys space", since: "2.8.0", group: "generic",
         complexity: "O(1) for every call. O(N) for a complete iteration, including enough command calls for the cursor to return back to 0. N is the number of elements inside the collection.",
+        arguments: [
+            Arg("cursor", .integer),
+            Arg("pattern", .pattern, token: "MATCH", optional: true),
+            Arg("count", .integer, token: "COUNT", optional: true),
+            Arg("type", .string, token: "TYPE", optional: true, since: "6.0.0"),
+        ],
         handler: GenericCommands.scan),
     CommandSpec(
         name: "randomkey", arity: 1, flags: ["readonly"], aclCategories: ["keyspace"], access: .all,
@@ -50,15 +67,22 @@ let keyCommands: [CommandSpec] = [
     CommandSpec(
         name: "rename", arity: 3, flags: ["write"], keys: KeyPositions(first: 1, last: 2, step: 1),
         aclCategories: ["keyspace"], summary: "Rename a key", since: "1.0.0", group: "generic",
+        arguments: [keyArg, Arg("newkey", .key, keySpecIndex: 1)],
         handler: { GenericCommands.rename(&$0, onlyIfAbsent: false) }),
     CommandSpec(
         name: "renamenx", arity: 3, flags: ["write", "fast"], keys: KeyPositions(first: 1, last: 2, step: 1),
         aclCategories: ["keyspace"], summary: "Rename a key, only if the new key does not exist", since: "1.0.0",
-        group: "generic", handler: { GenericCommands.rename(&$0, onlyIfAbsent: true) }),
+        group: "generic", arguments: [keyArg, Arg("newkey", .key, keySpecIndex: 1)],
+        handler: { GenericCommands.rename(&$0, onlyIfAbsent: true) }),
     CommandSpec(
         name: "copy", arity: -3, flags: ["write", "denyoom"], keys: KeyPositions(first: 1, last: 2, step: 1),
         aclCategories: ["keyspace"], summary: "Copy a key", since: "6.2.0", group: "generic",
         complexity: "O(N) worst case for collections, where N is the number of nested items. O(1) for string values.",
+        arguments: [
+            Arg("source", .key), Arg("destination", .key, keySpecIndex: 1),
+            Arg("destination-db", .integer, token: "DB", optional: true),
+            Arg("replace", .pureToken, token: "REPLACE", optional: true),
+        ],
         handler: GenericCommands.copy),
     CommandSpec(
         name: "object", arity: -2, flags: [], summary: "A container for object introspection commands",
@@ -67,19 +91,23 @@ let keyCommands: [CommandSpec] = [
             CommandSpec(
                 name: "encoding", arity: 3, flags: ["readonly"], keys: KeyPositions(first: 2, last: 2, step: 1),
                 aclCategories: ["keyspace"], summary: "Inspect the internal encoding of a Redis object",
-                since: "2.2.3", group: "generic", handler: GenericCommands.objectEncoding),
+                since: "2.2.3", group: "generic", arguments: [keyArg],
+                handler: GenericCommands.objectEncoding),
             CommandSpec(
                 name: "freq", arity: 3, flags: ["readonly"], keys: KeyPositions(first: 2, last: 2, step: 1),
                 aclCategories: ["keyspace"], summary: "Get the logarithmic access frequency counter of a Redis object",
-                since: "4.0.0", group: "generic", handler: GenericCommands.objectFreq),
+                since: "4.0.0", group: "generic", arguments: [keyArg],
+                handler: GenericCommands.objectFreq),
             CommandSpec(
                 name: "idletime", arity: 3, flags: ["readonly"], keys: KeyPositions(first: 2, last: 2, step: 1),
                 aclCategories: ["keyspace"], summary: "Get the time since a Redis object was last accessed",
-                since: "2.2.3", group: "generic", handler: GenericCommands.objectIdletime),
+                since: "2.2.3", group: "generic", arguments: [keyArg],
+                handler: GenericCommands.objectIdletime),
             CommandSpec(
                 name: "refcount", arity: 3, flags: ["readonly"], keys: KeyPositions(first: 2, last: 2, step: 1),
                 aclCategories: ["keyspace"], summary: "Get the number of references to the value of the key",
-                since: "2.2.3", group: "generic", handler: GenericCommands.objectRefcount),
+                since: "2.2.3", group: "generic", arguments: [keyArg],
+                handler: GenericCommands.objectRefcount),
             CommandSpec(
                 name: "help", arity: 2, flags: ["loading", "stale"], aclCategories: ["keyspace"],
                 summary: "Show helpful text about the different subcommands", since: "6.2.0", group: "generic",

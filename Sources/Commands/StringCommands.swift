@@ -6,97 +6,147 @@ import Darwin
 import Keyspace
 import RESP
 
+/// `COMMAND DOCS` argument shapes (Redis 7.0's `src/commands/*.json`).
+private typealias Arg = CommandArgument
+private let keyArg = Arg("key", .key)
+private let valueArg = Arg("value", .string)
+private let keyValuePairs = [Arg("key_value", .block, multiple: true, arguments: [keyArg, valueArg])]
+
 /// The string commands (Redis 7.0 `t_string.c` semantics).
 public let stringCommands: [CommandSpec] = [
     CommandSpec(
         name: "get", arity: 2, flags: ["readonly", "fast"], keys: KeyPositions(first: 1, last: 1, step: 1),
         aclCategories: ["string"], summary: "Get the value of a key", since: "1.0.0", group: "string",
+        arguments: [keyArg],
         handler: StringCommands.get),
     CommandSpec(
         name: "set", arity: -3, flags: ["write", "denyoom"], keys: KeyPositions(first: 1, last: 1, step: 1),
         aclCategories: ["string"], summary: "Set the string value of a key", since: "1.0.0", group: "string",
+        arguments: [
+            keyArg, valueArg,
+            Arg("condition", .oneof, optional: true, since: "2.6.12", arguments: [
+                Arg("nx", .pureToken, token: "NX"), Arg("xx", .pureToken, token: "XX"),
+            ]),
+            Arg("get", .pureToken, token: "GET", optional: true, since: "6.2.0"),
+            Arg("expiration", .oneof, optional: true, arguments: [
+                Arg("seconds", .integer, token: "EX", since: "2.6.12"),
+                Arg("milliseconds", .integer, token: "PX", since: "2.6.12"),
+                Arg("unix-time-seconds", .unixTime, token: "EXAT", since: "6.2.0"),
+                Arg("unix-time-milliseconds", .unixTime, token: "PXAT", since: "6.2.0"),
+                Arg("keepttl", .pureToken, token: "KEEPTTL", since: "6.0.0"),
+            ]),
+        ],
         handler: StringCommands.set),
     CommandSpec(
         name: "setnx", arity: 3, flags: ["write", "denyoom", "fast"], keys: KeyPositions(first: 1, last: 1, step: 1),
         aclCategories: ["string"], summary: "Set the value of a key, only if the key does not exist", since: "1.0.0",
-        group: "string", handler: StringCommands.setnx),
+        group: "string", arguments: [keyArg, valueArg],
+        handler: StringCommands.setnx),
     CommandSpec(
         name: "setex", arity: 4, flags: ["write", "denyoom"], keys: KeyPositions(first: 1, last: 1, step: 1),
         aclCategories: ["string"], summary: "Set the value and expiration of a key", since: "2.0.0", group: "string",
+        arguments: [keyArg, Arg("seconds", .integer), valueArg],
         handler: { StringCommands.setWithExpire(&$0, milliseconds: false) }),
     CommandSpec(
         name: "psetex", arity: 4, flags: ["write", "denyoom"], keys: KeyPositions(first: 1, last: 1, step: 1),
         aclCategories: ["string"], summary: "Set the value and expiration in milliseconds of a key", since: "2.6.0",
-        group: "string", handler: { StringCommands.setWithExpire(&$0, milliseconds: true) }),
+        group: "string", arguments: [keyArg, Arg("milliseconds", .integer), valueArg],
+        handler: { StringCommands.setWithExpire(&$0, milliseconds: true) }),
     CommandSpec(
         name: "getset", arity: 3, flags: ["write", "denyoom", "fast"], keys: KeyPositions(first: 1, last: 1, step: 1),
         aclCategories: ["string"], summary: "Set the string value of a key and return its old value", since: "1.0.0",
-        group: "string", handler: StringCommands.getset),
+        group: "string", arguments: [keyArg, valueArg],
+        handler: StringCommands.getset),
     CommandSpec(
         name: "getdel", arity: 2, flags: ["write", "fast"], keys: KeyPositions(first: 1, last: 1, step: 1),
         aclCategories: ["string"], summary: "Get the value of a key and delete the key", since: "6.2.0", group: "string",
+        arguments: [keyArg],
         handler: StringCommands.getdel),
     CommandSpec(
         name: "getex", arity: -2, flags: ["write", "fast"], keys: KeyPositions(first: 1, last: 1, step: 1),
         aclCategories: ["string"], summary: "Get the value of a key and optionally set its expiration", since: "6.2.0",
-        group: "string", handler: StringCommands.getex),
+        group: "string",
+        arguments: [
+            keyArg,
+            Arg("expiration", .oneof, optional: true, arguments: [
+                Arg("seconds", .integer, token: "EX"),
+                Arg("milliseconds", .integer, token: "PX"),
+                Arg("unix-time-seconds", .unixTime, token: "EXAT"),
+                Arg("unix-time-milliseconds", .unixTime, token: "PXAT"),
+                Arg("persist", .pureToken, token: "PERSIST"),
+            ]),
+        ],
+        handler: StringCommands.getex),
     CommandSpec(
         name: "mget", arity: -2, flags: ["readonly", "fast"], keys: KeyPositions(first: 1, last: -1, step: 1),
         aclCategories: ["string"], summary: "Get the values of all the given keys", since: "1.0.0", group: "string",
-        complexity: "O(N) where N is the number of keys to retrieve.", handler: StringCommands.mget),
+        complexity: "O(N) where N is the number of keys to retrieve.", arguments: [Arg("key", .key, multiple: true)],
+        handler: StringCommands.mget),
     CommandSpec(
         name: "mset", arity: -3, flags: ["write", "denyoom"], keys: KeyPositions(first: 1, last: -1, step: 2),
         aclCategories: ["string"], summary: "Set multiple keys to multiple values", since: "1.0.1", group: "string",
-        complexity: "O(N) where N is the number of keys to set.", handler: { StringCommands.mset(&$0, onlyIfNoneExist: false) }),
+        complexity: "O(N) where N is the number of keys to set.", arguments: keyValuePairs,
+        handler: { StringCommands.mset(&$0, onlyIfNoneExist: false) }),
     CommandSpec(
         name: "msetnx", arity: -3, flags: ["write", "denyoom"], keys: KeyPositions(first: 1, last: -1, step: 2),
         aclCategories: ["string"], summary: "Set multiple keys to multiple values, only if none of the keys exist",
         since: "1.0.1", group: "string", complexity: "O(N) where N is the number of keys to set.",
+        arguments: keyValuePairs,
         handler: { StringCommands.mset(&$0, onlyIfNoneExist: true) }),
     CommandSpec(
         name: "incr", arity: 2, flags: ["write", "denyoom", "fast"], keys: KeyPositions(first: 1, last: 1, step: 1),
         aclCategories: ["string"], summary: "Increment the integer value of a key by one", since: "1.0.0", group: "string",
+        arguments: [keyArg],
         handler: { StringCommands.incrementBy(&$0, 1) }),
     CommandSpec(
         name: "decr", arity: 2, flags: ["write", "denyoom", "fast"], keys: KeyPositions(first: 1, last: 1, step: 1),
         aclCategories: ["string"], summary: "Decrement the integer value of a key by one", since: "1.0.0", group: "string",
+        arguments: [keyArg],
         handler: { StringCommands.incrementBy(&$0, -1) }),
     CommandSpec(
         name: "incrby", arity: 3, flags: ["write", "denyoom", "fast"], keys: KeyPositions(first: 1, last: 1, step: 1),
         aclCategories: ["string"], summary: "Increment the integer value of a key by the given amount", since: "1.0.0",
-        group: "string", handler: { StringCommands.incrby(&$0, negate: false) }),
+        group: "string", arguments: [keyArg, Arg("increment", .integer)],
+        handler: { StringCommands.incrby(&$0, negate: false) }),
     CommandSpec(
         name: "decrby", arity: 3, flags: ["write", "denyoom", "fast"], keys: KeyPositions(first: 1, last: 1, step: 1),
         aclCategories: ["string"], summary: "Decrement the integer value of a key by the given number", since: "1.0.0",
-        group: "string", handler: { StringCommands.incrby(&$0, negate: true) }),
+        group: "string", arguments: [keyArg, Arg("decrement", .integer)],
+        handler: { StringCommands.incrby(&$0, negate: true) }),
     CommandSpec(
         name: "incrbyfloat", arity: 3, flags: ["write", "denyoom", "fast"], keys: KeyPositions(first: 1, last: 1, step: 1),
         aclCategories: ["string"], summary: "Increment the float value of a key by the given amount", since: "2.6.0",
-        group: "string", handler: StringCommands.incrbyfloat),
+        group: "string", arguments: [keyArg, Arg("increment", .double)],
+        handler: StringCommands.incrbyfloat),
     CommandSpec(
         name: "append", arity: 3, flags: ["write", "denyoom", "fast"], keys: KeyPositions(first: 1, last: 1, step: 1),
         aclCategories: ["string"], summary: "Append a value to a key", since: "2.0.0", group: "string",
         complexity: "O(1). The amortized time complexity is O(1) assuming the appended value is small and the already present value is of any size, since the dynamic string library used by Redis will double the free space available on every reallocation.",
+        arguments: [keyArg, valueArg],
         handler: StringCommands.append),
     CommandSpec(
         name: "strlen", arity: 2, flags: ["readonly", "fast"], keys: KeyPositions(first: 1, last: 1, step: 1),
         aclCategories: ["string"], summary: "Get the length of the value stored in a key", since: "2.2.0", group: "string",
+        arguments: [keyArg],
         handler: StringCommands.strlen),
     CommandSpec(
         name: "getrange", arity: 4, flags: ["readonly"], keys: KeyPositions(first: 1, last: 1, step: 1),
         aclCategories: ["string"], summary: "Get a substring of the string stored at a key", since: "2.4.0", group: "string",
         complexity: "O(N) where N is the length of the returned string. The complexity is ultimately determined by the returned length, but because creating a substring from an existing string is very cheap, it can be considered O(1) for small strings.",
+        arguments: [keyArg, Arg("start", .integer), Arg("end", .integer)],
         handler: StringCommands.getrange),
     CommandSpec(
         name: "substr", arity: 4, flags: ["readonly"], keys: KeyPositions(first: 1, last: 1, step: 1),
         aclCategories: ["string"], summary: "Get a substring of the string stored at a key", since: "1.0.0", group: "string",
         complexity: "O(N) where N is the length of the returned string. The complexity is ultimately determined by the returned length, but because creating a substring from an existing string is very cheap, it can be considered O(1) for small strings.",
+        arguments: [keyArg, Arg("start", .integer), Arg("end", .integer)],
         handler: StringCommands.getrange),
     CommandSpec(
         name: "setrange", arity: 4, flags: ["write", "denyoom"], keys: KeyPositions(first: 1, last: 1, step: 1),
         aclCategories: ["string"], summary: "Overwrite part of a string at key starting at the specified offset",
         since: "2.2.0", group: "string",
         complexity: "O(1), not counting the time taken to copy the new string in place. Usually, this string is very small so the amortized complexity is O(1). Otherwise, complexity is O(M) with M being the length of the value argument.",
+        arguments: [keyArg, Arg("offset", .integer), valueArg],
         handler: StringCommands.setrange),
 ]
 

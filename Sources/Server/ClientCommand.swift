@@ -1,6 +1,37 @@
 import Commands
 import RESP
 
+/// `COMMAND DOCS` argument shapes (Redis 7.0's `src/commands/client-*.json`).
+private typealias Arg = CommandArgument
+private let clientKillFilter = Arg("filter", .oneof, arguments: [
+    Arg("ip:port", .string, deprecatedSince: "2.8.12"),
+    Arg("new-format", .oneof, multiple: true, arguments: [
+        Arg("client-id", .integer, token: "ID", optional: true, since: "2.8.12"),
+        Arg("normal_master_slave_pubsub", .oneof, token: "TYPE", optional: true, since: "2.8.12", arguments: [
+            Arg("normal", .pureToken, token: "NORMAL"),
+            Arg("master", .pureToken, token: "MASTER", since: "3.2.0"),
+            Arg("slave", .pureToken, token: "SLAVE"),
+            Arg("replica", .pureToken, token: "REPLICA", since: "5.0.0"),
+            Arg("pubsub", .pureToken, token: "PUBSUB"),
+        ]),
+        Arg("username", .string, token: "USER", optional: true),
+        Arg("ip:port", .string, token: "ADDR", optional: true),
+        Arg("ip:port", .string, token: "LADDR", optional: true, since: "6.2.0"),
+        Arg("yes/no", .string, token: "SKIPME", optional: true),
+    ]),
+])
+private let clientListFilters = [
+    Arg("normal_master_replica_pubsub", .oneof, token: "TYPE", optional: true, since: "5.0.0", arguments: [
+        Arg("normal", .pureToken, token: "NORMAL"),
+        Arg("master", .pureToken, token: "MASTER"),
+        Arg("replica", .pureToken, token: "REPLICA"),
+        Arg("pubsub", .pureToken, token: "PUBSUB"),
+    ]),
+    Arg("id", .block, token: "ID", optional: true, since: "6.2.0", arguments: [
+        Arg("client-id", .integer, multiple: true),
+    ]),
+]
+
 /// CLIENT: the connection registry seen from a client.
 extension ShoalServer {
     func clientCommand() -> CommandSpec {
@@ -8,21 +39,22 @@ extension ShoalServer {
         let categories = ["slow", "connection"]
         func sub(
             _ name: String, _ arity: Int, _ summary: String, since: String, admin: Bool = false,
-            _ handler: @escaping CommandHandler
+            scriptable: Bool = false, arguments: [CommandArgument] = [], _ handler: @escaping CommandHandler
         ) -> CommandSpec {
-            CommandSpec(
-                name: name, arity: arity, flags: admin ? ["admin"] + flags : flags,
+            let base = scriptable ? flags.filter { $0 != "noscript" } : flags
+            return CommandSpec(
+                name: name, arity: arity, flags: admin ? ["admin"] + base : base,
                 aclCategories: admin ? ["admin", "dangerous"] + categories : categories,
-                summary: summary, since: since, group: "connection", handler: handler)
+                summary: summary, since: since, group: "connection", arguments: arguments, handler: handler)
         }
         return CommandSpec(
-            name: "client", arity: -2, flags: ["sentinel"], aclCategories: ["slow"],
+            name: "client", arity: -2, flags: [], aclCategories: ["slow"],
             summary: "A container for client connection commands.", since: "2.4.0", group: "connection",
             subcommands: [
                 sub("id", 2, "Returns the unique client ID of the connection.", since: "5.0.0") { ctx in
                     ctx.reply.integer(ctx.connection.info.id)
                 },
-                sub("setname", 3, "Sets the connection name.", since: "2.6.9") { ctx in
+                sub("setname", 3, "Sets the connection name.", since: "2.6.9", arguments: [Arg("connection-name", .string)]) { ctx in
                     let name = ctx.args[2].string
                     guard ClientNames.isValid(name) || name.isEmpty else {
                         ctx.reply.error(ClientNames.invalidMessage)
@@ -40,13 +72,20 @@ extension ShoalServer {
                     info.db = ctx.db
                     ctx.reply.verbatim(info.describe(now: monotonicMillis(), commandName: "client|info") + "\n")
                 },
-                sub("list", -2, "Lists open connections.", since: "2.4.0", admin: true) { [unowned self] ctx in
+                sub("list", -2, "Lists open connections.", since: "2.4.0", admin: true,
+                    arguments: clientListFilters) { [unowned self] ctx in
                     clientList(&ctx)
                 },
-                sub("kill", -3, "Terminates open connections.", since: "2.4.0", admin: true) { [unowned self] ctx in
+                sub("kill", -3, "Terminates open connections.", since: "2.4.0", admin: true,
+                    arguments: [clientKillFilter]) { [unowned self] ctx in
                     clientKill(&ctx)
                 },
-                sub("no-evict", 3, "Sets the client eviction mode of the connection.", since: "7.0.0", admin: true) { ctx in
+                sub(
+                    "no-evict", 3, "Sets the client eviction mode of the connection.", since: "7.0.0", admin: true,
+                    arguments: [
+                        Arg("enabled", .oneof, arguments: [Arg("on", .pureToken, token: "ON"), Arg("off", .pureToken, token: "OFF")]),
+                    ]
+                ) { ctx in
                     if ctx.args[2].equalsIgnoringCase("ON") {
                         ctx.connection.info.noEvict = true
                     } else if ctx.args[2].equalsIgnoringCase("OFF") {
@@ -57,7 +96,7 @@ extension ShoalServer {
                     }
                     ctx.reply.ok()
                 },
-                sub("help", 2, "Returns helpful text about the different subcommands.", since: "5.0.0") { ctx in
+                sub("help", 2, "Returns helpful text about the different subcommands.", since: "5.0.0", scriptable: true) { ctx in
                     let lines = [
                         "CLIENT <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
                         "GETNAME", "    Return the name of the current connection.",

@@ -18,7 +18,8 @@ extension ShoalServer {
                 { [unowned self] ctx in ctx.reply.integer(dispatcher.table.commands.count) },
                 CommandSpec(name: "info", arity: -2, flags: flags, aclCategories: categories,
                             summary: "Returns information about one, multiple or all commands.",
-                            since: "2.8.13", group: "server", complexity: "O(N) where N is the number of commands to look up")
+                            since: "2.8.13", group: "server", complexity: "O(N) where N is the number of commands to look up",
+                            arguments: [CommandArgument("command-name", .string, optional: true, multiple: true)])
                 { [unowned self] ctx in
                     let table = dispatcher.table
                     if ctx.args.count == 2 {
@@ -37,7 +38,8 @@ extension ShoalServer {
                 },
                 CommandSpec(name: "docs", arity: -2, flags: flags, aclCategories: categories,
                             summary: "Returns documentary information about one, multiple or all commands.",
-                            since: "7.0.0", group: "server", complexity: "O(N) where N is the number of commands to look up")
+                            since: "7.0.0", group: "server", complexity: "O(N) where N is the number of commands to look up",
+                            arguments: [CommandArgument("command-name", .string, optional: true, multiple: true)])
                 { [unowned self] ctx in
                     let table = dispatcher.table
                     var found: [(String, CommandSpec)] = []
@@ -58,7 +60,14 @@ extension ShoalServer {
                 },
                 CommandSpec(name: "list", arity: -2, flags: flags, aclCategories: categories,
                             summary: "Returns a list of command names.", since: "7.0.0", group: "server",
-                            complexity: "O(N) where N is the total number of Redis commands")
+                            complexity: "O(N) where N is the total number of Redis commands",
+                            arguments: [
+                                CommandArgument("filterby", .oneof, token: "FILTERBY", optional: true, arguments: [
+                                    CommandArgument("module-name", .string, token: "MODULE"),
+                                    CommandArgument("category", .string, token: "ACLCAT"),
+                                    CommandArgument("pattern", .pattern, token: "PATTERN"),
+                                ]),
+                            ])
                 { [unowned self] ctx in commandList(&ctx) },
                 CommandSpec(name: "getkeys", arity: -4, flags: flags, aclCategories: categories,
                             summary: "Extracts the key names from an arbitrary command.", since: "2.8.13",
@@ -93,6 +102,12 @@ extension ShoalServer {
         return (sub, spec.name)
     }
 
+    static let aclCategoryOrder = [
+        "keyspace", "read", "write", "set", "sortedset", "list", "hash", "string", "bitmap", "hyperloglog",
+        "geo", "stream", "pubsub", "admin", "fast", "slow", "blocking", "dangerous", "connection",
+        "transaction", "scripting",
+    ]
+
     /// ACL categories as Redis reports them: derived from flags, plus the spec's own.
     private func categories(_ spec: CommandSpec) -> [String] {
         var result: [String] = []
@@ -105,7 +120,9 @@ extension ShoalServer {
         if spec.flags.contains("blocking") { add("blocking") }
         if !spec.flags.contains("fast") { add("slow") }
         for c in spec.aclCategories { add(c) }
-        return result.map { "@\($0)" }
+        // Redis prints categories in the order of its category table, not in declaration order.
+        let rank = { (c: String) in ShoalServer.aclCategoryOrder.firstIndex(of: c) ?? Int.max }
+        return result.sorted { rank($0) < rank($1) }.map { "@\($0)" }
     }
 
     /// One COMMAND INFO entry: name, arity, flags, first key, last key, step, ACL categories, tips,
@@ -123,8 +140,21 @@ extension ShoalServer {
         reply.setHeader(cats.count)
         for c in cats { reply.simpleString(c) }
         reply.arrayHeader(0)  // tips
+        // Commands with a fixed set of keys (RENAME, COPY) get one key spec per key, as in Redis,
+        // so COMMAND DOCS' key_spec_index values point at real specs; open ranges get one spec.
+        var specs: [(index: Int, lastKey: Int, step: Int)] = []
         if spec.keys.first > 0 {
-            reply.arrayHeader(1)
+            if spec.keys.last > spec.keys.first {
+                for i in stride(from: spec.keys.first, through: spec.keys.last, by: max(spec.keys.step, 1)) {
+                    specs.append((i, 0, 1))
+                }
+            } else {
+                let last = spec.keys.last >= 0 ? spec.keys.last - spec.keys.first : spec.keys.last
+                specs.append((spec.keys.first, last, spec.keys.step))
+            }
+        }
+        reply.arrayHeader(specs.count)
+        for keySpec in specs {
             reply.mapHeader(3)
             reply.bulk("flags")
             let keyFlags = spec.isWrite ? ["RW", "UPDATE"] : ["RO", "ACCESS"]
@@ -133,17 +163,14 @@ extension ShoalServer {
             reply.bulk("begin_search")
             reply.mapHeader(2)
             reply.bulk("type"); reply.bulk("index")
-            reply.bulk("spec"); reply.mapHeader(1); reply.bulk("index"); reply.integer(spec.keys.first)
+            reply.bulk("spec"); reply.mapHeader(1); reply.bulk("index"); reply.integer(keySpec.index)
             reply.bulk("find_keys")
             reply.mapHeader(2)
             reply.bulk("type"); reply.bulk("range")
             reply.bulk("spec"); reply.mapHeader(3)
-            let last = spec.keys.last >= 0 ? spec.keys.last - spec.keys.first : spec.keys.last
-            reply.bulk("lastkey"); reply.integer(last)
-            reply.bulk("keystep"); reply.integer(spec.keys.step)
+            reply.bulk("lastkey"); reply.integer(keySpec.lastKey)
+            reply.bulk("keystep"); reply.integer(keySpec.step)
             reply.bulk("limit"); reply.integer(0)
-        } else {
-            reply.arrayHeader(0)
         }
         reply.arrayHeader(spec.subcommands.count)
         for sub in spec.subcommands { writeInfo(sub, parent: spec.name, &reply) }
@@ -178,12 +205,15 @@ extension ShoalServer {
             if argument.optional { flags.append("optional") }
             if argument.multiple { flags.append("multiple") }
             let fields = 2 + (argument.keySpecIndex != nil ? 1 : 0) + (argument.token != nil ? 1 : 0)
+                + (argument.since != nil ? 1 : 0) + (argument.deprecatedSince != nil ? 1 : 0)
                 + (flags.isEmpty ? 0 : 1) + (argument.arguments.isEmpty ? 0 : 1)
             reply.mapHeader(fields)
             reply.bulk("name"); reply.bulk(argument.name)
             reply.bulk("type"); reply.bulk(argument.kind.rawValue)
             if let index = argument.keySpecIndex { reply.bulk("key_spec_index"); reply.integer(index) }
             if let token = argument.token { reply.bulk("token"); reply.bulk(token) }
+            if let since = argument.since { reply.bulk("since"); reply.bulk(since) }
+            if let version = argument.deprecatedSince { reply.bulk("deprecated_since"); reply.bulk(version) }
             if !flags.isEmpty {
                 reply.bulk("flags")
                 reply.setHeader(flags.count)

@@ -13,7 +13,12 @@ extension ShoalServer {
             subcommands: [
                 CommandSpec(name: "get", arity: -3, flags: flags, aclCategories: categories,
                             summary: "Returns the effective values of configuration parameters.", since: "2.0.0",
-                            group: "server", complexity: "O(N) when N is the number of configuration parameters provided")
+                            group: "server", complexity: "O(N) when N is the number of configuration parameters provided",
+                            arguments: [
+                                CommandArgument("parameter", .block, multiple: true, arguments: [
+                                    CommandArgument("parameter", .string),
+                                ]),
+                            ])
                 { [unowned self] ctx in
                     let patterns = (2..<ctx.args.count).map { ctx.args[$0].string }
                     let pairs = configuration.get(patterns: patterns)
@@ -23,9 +28,14 @@ extension ShoalServer {
                         ctx.reply.bulk(value)
                     }
                 },
-                CommandSpec(name: "set", arity: -4, flags: flags + ["may_replicate"], aclCategories: categories,
+                CommandSpec(name: "set", arity: -4, flags: flags, aclCategories: categories,
                             summary: "Sets configuration parameters in-flight.", since: "2.0.0", group: "server",
-                            complexity: "O(N) when N is the number of configuration parameters provided")
+                            complexity: "O(N) when N is the number of configuration parameters provided",
+                            arguments: [
+                                CommandArgument("parameter_value", .block, multiple: true, arguments: [
+                                    CommandArgument("parameter", .string), CommandArgument("value", .string),
+                                ]),
+                            ])
                 { [unowned self] ctx in
                     guard ctx.args.count % 2 == 0 else {
                         ctx.reply.error(CommandError.wrongArity("config|set"))

@@ -5,6 +5,9 @@ import Commands
 import Keyspace
 import RESP
 
+/// `COMMAND DOCS` argument shapes (Redis 7.0's `src/commands/*.json`).
+private typealias Arg = CommandArgument
+
 extension CommandContext {
     /// The connection running this command (server-level handlers only).
     var connection: Connection { session as! Connection }
@@ -15,8 +18,9 @@ extension ShoalServer {
     func serverCommands() -> [CommandSpec] {
         [
             CommandSpec(
-                name: "ping", arity: -1, flags: ["fast", "sentinel"], aclCategories: ["fast", "connection"],
-                summary: "Returns the server's liveliness response.", since: "1.0.0", group: "connection"
+                name: "ping", arity: -1, flags: ["fast"], aclCategories: ["fast", "connection"],
+                summary: "Returns the server's liveliness response.", since: "1.0.0", group: "connection",
+                arguments: [Arg("message", .string, optional: true)]
             ) { ctx in
                 if ctx.args.count > 2 {
                     ctx.reply.error(CommandError.wrongArity("ping"))
@@ -27,8 +31,9 @@ extension ShoalServer {
                 }
             },
             CommandSpec(
-                name: "echo", arity: 2, flags: ["fast"], aclCategories: ["fast", "connection"],
-                summary: "Returns the given string.", since: "1.0.0", group: "connection"
+                name: "echo", arity: 2, flags: ["fast", "loading", "stale"], aclCategories: ["fast", "connection"],
+                summary: "Returns the given string.", since: "1.0.0", group: "connection",
+                arguments: [Arg("message", .string)]
             ) { ctx in ctx.reply.bulk(ctx.args[1]) },
             CommandSpec(
                 name: "quit", arity: -1, flags: ["allow_busy", "noscript", "loading", "stale", "fast", "no_auth"],
@@ -40,15 +45,25 @@ extension ShoalServer {
             },
             CommandSpec(
                 name: "hello", arity: -1,
-                flags: ["noscript", "loading", "stale", "fast", "no_auth", "sentinel", "allow_busy"],
+                flags: ["noscript", "loading", "stale", "fast", "no_auth", "allow_busy"],
                 aclCategories: ["fast", "connection"],
-                summary: "Handshakes with the Redis server.", since: "6.0.0", group: "connection"
+                summary: "Handshakes with the Redis server.", since: "6.0.0", group: "connection",
+                arguments: [
+                    Arg("arguments", .block, optional: true, arguments: [
+                        Arg("protover", .integer),
+                        Arg("username_password", .block, token: "AUTH", optional: true, arguments: [
+                            Arg("username", .string), Arg("password", .string),
+                        ]),
+                        Arg("clientname", .string, token: "SETNAME", optional: true),
+                    ]),
+                ]
             ) { [unowned self] ctx in hello(&ctx) },
             CommandSpec(
                 name: "auth", arity: -2,
-                flags: ["noscript", "loading", "stale", "fast", "no_auth", "sentinel", "allow_busy"],
+                flags: ["noscript", "loading", "stale", "fast", "no_auth", "allow_busy"],
                 aclCategories: ["fast", "connection"],
-                summary: "Authenticates the connection.", since: "1.0.0", group: "connection"
+                summary: "Authenticates the connection.", since: "1.0.0", group: "connection",
+                arguments: [Arg("username", .string, optional: true, since: "6.0.0"), Arg("password", .string)]
             ) { [unowned self] ctx in
                 guard ctx.args.count <= 3 else { ctx.reply.error(CommandError.syntax); return }
                 let user = ctx.args.count == 3 ? ctx.args[1].string : "default"
@@ -77,15 +92,23 @@ extension ShoalServer {
                 ctx.reply.bulk(String(micros % 1_000_000))
             },
             CommandSpec(
-                name: "shutdown", arity: -1, flags: ["admin", "noscript", "loading", "stale", "no_multi", "sentinel", "allow_busy"],
+                name: "shutdown", arity: -1, flags: ["admin", "noscript", "loading", "stale", "no_multi", "allow_busy"],
                 aclCategories: ["admin", "dangerous"],
                 summary: "Synchronously saves the database(s) to disk and shuts down the Redis server.",
-                since: "1.0.0", group: "server"
+                since: "1.0.0", group: "server",
+                arguments: [
+                    Arg("nosave_save", .oneof, optional: true, arguments: [
+                        Arg("nosave", .pureToken, token: "NOSAVE"), Arg("save", .pureToken, token: "SAVE"),
+                    ]),
+                    Arg("now", .pureToken, token: "NOW", optional: true, since: "7.0.0"),
+                    Arg("force", .pureToken, token: "FORCE", optional: true, since: "7.0.0"),
+                    Arg("abort", .pureToken, token: "ABORT", optional: true, since: "7.0.0"),
+                ]
             ) { [unowned self] ctx in shutdown(&ctx) },
             CommandSpec(
                 name: "info", arity: -1, flags: ["loading", "stale"], aclCategories: ["dangerous"],
                 summary: "Returns information and statistics about the server.", since: "1.0.0", group: "server",
-                complexity: "O(1)"
+                complexity: "O(1)", arguments: [Arg("section", .string, optional: true, multiple: true)]
             ) { [unowned self] ctx in
                 var sections: [String] = []
                 for i in 1..<ctx.args.count { sections.append(ctx.args[i].string.lowercased()) }
@@ -231,7 +254,8 @@ extension ShoalServer {
                 CommandSpec(
                     name: "sleep", arity: 3, flags: ["admin", "noscript", "loading", "stale"],
                     aclCategories: ["admin", "dangerous"],
-                    summary: "Blocks the server for the given number of seconds.", since: "1.0.0", group: "server"
+                    summary: "Blocks the server for the given number of seconds.", since: "1.0.0", group: "server",
+                    arguments: [Arg("seconds", .double)]
                 ) { [unowned self] ctx in
                     guard debugAllowed(&ctx) else { return }
                     guard let seconds = Double(ctx.args[2].string), seconds >= 0, seconds.isFinite else {
@@ -245,7 +269,8 @@ extension ShoalServer {
                 CommandSpec(
                     name: "object", arity: 3, flags: ["admin", "noscript", "loading", "stale"],
                     aclCategories: ["admin", "dangerous"], access: .selfManaged,
-                    summary: "Shows low-level information about a key.", since: "1.0.0", group: "server"
+                    summary: "Shows low-level information about a key.", since: "1.0.0", group: "server",
+                    arguments: [Arg("key", .string)]  // no key spec: DEBUG locks the slot itself
                 ) { [unowned self] ctx in
                     guard debugAllowed(&ctx) else { return }
                     let slot = keyHashSlot(ctx.args[2])

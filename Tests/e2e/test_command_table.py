@@ -1,0 +1,81 @@
+"""The command table seen by clients, compared with a real redis-server 7.0 in the same run.
+
+Cluster clients read key positions from COMMAND INFO and redis-cli reads argument hints from
+COMMAND DOCS, so for every command Shoal lists that Redis also has, both must say the same."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import tempfile
+
+import pytest
+
+from helpers import IS_REDIS, RespConn, free_port, wait_for
+
+REDIS_SERVER = shutil.which("redis-server")
+
+pytestmark = pytest.mark.skipif(
+    IS_REDIS or REDIS_SERVER is None, reason="compares shoal-server with redis-server")
+
+
+@pytest.fixture(scope="module")
+def redis_peer():
+    port = free_port()
+    workdir = tempfile.mkdtemp(prefix="shoal-e2e-redis-peer-")
+    proc = subprocess.Popen(
+        [REDIS_SERVER, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
+         "--dir", workdir],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        def ready():
+            try:
+                with RespConn(port, timeout=1) as c:
+                    return c.cmd("PING") == "PONG"
+            except OSError:
+                return False
+        wait_for(ready, timeout=15, what="redis-server to answer")
+        with RespConn(port) as c:
+            yield c
+    finally:
+        proc.kill()
+        proc.wait(timeout=10)
+        shutil.rmtree(workdir, ignore_errors=True)
+
+
+def shared_commands(shoal: RespConn, redis: RespConn) -> list[str]:
+    names = [n.decode() for n in shoal.cmd("COMMAND", "LIST")]
+    known = set(n.decode() for n in redis.cmd("COMMAND", "LIST"))
+    shared = [n for n in names if n in known]
+    assert len(shared) > 60, shared
+    return shared
+
+
+def test_command_info_matches_redis(raw, redis_peer):
+    mismatches = []
+    for name in shared_commands(raw, redis_peer):
+        mine = raw.cmd("COMMAND", "INFO", name)[0]
+        theirs = redis_peer.cmd("COMMAND", "INFO", name)[0]
+        # name, arity, flags (a set), first key, last key, step, ACL categories (Redis's order)
+        def core(info):
+            return (info[0], info[1], sorted(info[2]), info[3], info[4], info[5], info[6])
+        if core(mine) != core(theirs):
+            mismatches.append((name, core(mine), core(theirs)))
+        # One key spec per key position where Redis has one (RENAME, COPY ...).
+        if len(mine[8]) != len(theirs[8]):
+            mismatches.append((name, "key specs", len(mine[8]), len(theirs[8])))
+    assert mismatches == []
+
+
+def test_command_docs_arguments_match_redis(raw, redis_peer):
+    mismatches = []
+    for name in shared_commands(raw, redis_peer):
+        mine = raw.cmd("COMMAND", "DOCS", name)
+        theirs = redis_peer.cmd("COMMAND", "DOCS", name)
+
+        def arguments(reply):
+            doc = dict(zip(reply[1][::2], reply[1][1::2]))
+            return doc.get(b"arguments")
+        if arguments(mine) != arguments(theirs):
+            mismatches.append(name)
+    assert mismatches == []
