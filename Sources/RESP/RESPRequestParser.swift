@@ -45,6 +45,13 @@ public final class RESPRequestParser {
 
     public var limits: Limits
 
+    /// Redis 7.0 keeps clients that have not authenticated (when a password is required) to tiny
+    /// frames — at most 10 arguments of at most 16 KiB — so a stranger cannot make the node buffer
+    /// large requests. The connection sets this until AUTH / HELLO succeeds.
+    public var unauthenticated = false
+    public static let unauthenticatedMaxArguments = 10
+    public static let unauthenticatedMaxBulkLength = 16384
+
     /// Argument views. While a multibulk command is incomplete, entries `0..<parsedArgs` hold
     /// *offsets* (relative to the start of the caller's bytes) in `baseAddress`, not addresses.
     @usableFromInline var storage: UnsafeMutablePointer<UnsafeRawBufferPointer>
@@ -215,9 +222,16 @@ public final class RESPRequestParser {
             case .tooLong:
                 return fail("ERR Protocol error: too big mbulk count string")
             case .line(let cr):
-                guard let value = RESPRequestParser.parseDecimal(base + 1, cr &- 1),
-                    value <= limits.maxMultibulkLength
-                else { return fail("ERR Protocol error: invalid multibulk length") }
+                guard let value = RESPRequestParser.parseDecimal(base + 1, cr &- 1) else {
+                    return fail("ERR Protocol error: invalid multibulk length")
+                }
+                // As in Redis, an unauthenticated client hears about its own limit first.
+                if unauthenticated && value > RESPRequestParser.unauthenticatedMaxArguments {
+                    return fail("ERR Protocol error: unauthenticated multibulk length")
+                }
+                guard value <= limits.maxMultibulkLength else {
+                    return fail("ERR Protocol error: invalid multibulk length")
+                }
                 pos = cr &+ 2
                 if value <= 0 {
                     scanFrom = 0
@@ -228,6 +242,9 @@ public final class RESPRequestParser {
         } else if n == 0 {
             scanFrom = 0
             return .command(consumed: pos)
+        }
+        if unauthenticated && n > RESPRequestParser.unauthenticatedMaxArguments {
+            return fail("ERR Protocol error: unauthenticated multibulk length")
         }
         return parseArguments(raw, end, pos: pos, pending: n, count: 0, bulk: -1, resumed: false)
     }
@@ -305,6 +322,9 @@ public final class RESPRequestParser {
                         pos = cr &+ 2
                     }
                 }
+            }
+            if unauthenticated && bulk > RESPRequestParser.unauthenticatedMaxBulkLength {
+                return fail("ERR Protocol error: unauthenticated bulk length")
             }
             // The payload and its CRLF. Like Redis, only the length is checked, not the CRLF bytes.
             if end &- pos &- 2 < bulk {

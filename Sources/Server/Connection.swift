@@ -25,7 +25,9 @@ final class Connection: ChannelInboundHandler {
     private var channelContext: ChannelHandlerContext?
     /// Set by QUIT, protocol errors and CLIENT KILL of oneself: close once the replies are out.
     var closeAfterReply = false
-    var authenticated: Bool
+    var authenticated: Bool {
+        didSet { parser.unauthenticated = !authenticated }
+    }
 
     init(server: ShoalServer, loop: LoopState, info: ClientInfo) {
         self.server = server
@@ -36,6 +38,7 @@ final class Connection: ChannelInboundHandler {
         self.parser = RESPRequestParser(limits: limits)
         self.dispatcher = server.dispatcher
         self.authenticated = !server.settings.requiresAuth
+        self.parser.unauthenticated = !authenticated
         var commandLimits = CommandLimits()
         commandLimits.maxBulkLength = server.settings.protoMaxBulkLen
         commandLimits.clusterEnabled = server.configuration.clusterEnabled
