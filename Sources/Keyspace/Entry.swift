@@ -57,6 +57,22 @@ public enum StringEncodingPolicy: Sendable {
     case raw
 }
 
+/// How a small collection is kept inline in its entry, as bytes whose format the collection's own
+/// code defines. The numbers live in the entry header's encoding field; 0 there means "object".
+public enum CompactEncoding: UInt8, Sendable {
+    /// Field/value or member/score sequences (hashes, sorted sets), OBJECT ENCODING `listpack`.
+    case listpack = 1
+    /// Sorted integers (sets of integers), OBJECT ENCODING `intset`.
+    case intset = 2
+
+    public var name: String {
+        switch self {
+        case .listpack: return "listpack"
+        case .intset: return "intset"
+        }
+    }
+}
+
 /// A non-string value (list, hash, set, sorted set, stream ...). The keyspace holds one retained
 /// reference per key and releases it when the key is deleted or overwritten.
 public protocol KeyspaceObject: AnyObject {
@@ -198,11 +214,18 @@ enum EntryLayout {
         return true
     }
 
+    /// Whether a header describes an entry holding a retained object (a non-string type with
+    /// encoding 0). Non-string entries with another encoding hold their compact form inline.
+    @inlinable @inline(__always)
+    static func holdsObject(_ h: UInt64) -> Bool {
+        h & typeMask != 0 && h & encodingMask == 0
+    }
+
     /// Releases the object an entry holds (if any) and frees the block.
     @inlinable
     static func destroy(_ p: UnsafeMutableRawPointer) {
         let h = header(p)
-        if h & typeMask != 0 {
+        if holdsObject(h) {
             let v = p.loadUnaligned(fromByteOffset: keyOffset(h) + keyLength(p, h), as: UnsafeRawPointer.self)
             Unmanaged<AnyObject>.fromOpaque(v).release()
         }
@@ -363,9 +386,21 @@ public struct EntryRef {
     @inlinable
     public var lruField: UInt32 { UInt32(truncatingIfNeeded: (header & EntryLayout.lruMask) >> EntryLayout.lruShift) }
 
-    /// The stored object of a non-string entry.
+    /// Whether the value is a retained object (large collections); false for strings and for
+    /// collections kept inline in their compact encoding.
+    @inlinable
+    public var holdsObject: Bool { EntryLayout.holdsObject(header) }
+
+    /// For a collection kept inline: its compact encoding (see `CompactEncoding`); 0 otherwise.
+    @inlinable
+    public var compactEncoding: UInt8 {
+        if isString || holdsObject { return 0 }
+        return UInt8(truncatingIfNeeded: (header & EntryLayout.encodingMask) >> EntryLayout.encodingShift)
+    }
+
+    /// The stored object of an entry that holds one.
     public var object: any KeyspaceObject {
-        precondition(!isString)
+        precondition(holdsObject)
         let raw = pointer.loadUnaligned(fromByteOffset: valueOffset, as: UnsafeRawPointer.self)
         return Unmanaged<AnyObject>.fromOpaque(raw).takeUnretainedValue() as! any KeyspaceObject
     }
@@ -373,14 +408,16 @@ public struct EntryRef {
     /// The stored object if it is a `T`.
     @inlinable
     public func object<T: KeyspaceObject>(as type: T.Type) -> T? {
-        if isString { return nil }
+        if !holdsObject { return nil }
         let raw = pointer.loadUnaligned(fromByteOffset: valueOffset, as: UnsafeRawPointer.self)
         return Unmanaged<AnyObject>.fromOpaque(raw).takeUnretainedValue() as? T
     }
 
     /// OBJECT ENCODING.
     public var encodingName: String {
-        isString ? stringEncoding.name : object.encodingName
+        if isString { return stringEncoding.name }
+        if holdsObject { return object.encodingName }
+        return CompactEncoding(rawValue: compactEncoding)?.name ?? "unknown"
     }
 
     /// Bytes the entry's block occupies in the allocator (MEMORY USAGE, DEBUG OBJECT).

@@ -290,6 +290,18 @@ public final class Keyspace: @unchecked Sendable {
               expireAt: expireAt, keepTTL: keepTTL, now: now)
     }
 
+    /// Stores a collection in its compact form: `bytes` kept inline in the entry, in a format the
+    /// collection's code owns. Modifying a compact collection means storing its new bytes (with
+    /// `keepTTL: true`), as Redis rewrites a listpack.
+    public func setCompact(
+        db: Int, key: Key, type: ValueType, encoding: CompactEncoding, bytes: UnsafeRawBufferPointer,
+        expireAt: Int64? = nil, keepTTL: Bool = false, now: Int64
+    ) {
+        precondition(type != .string)
+        store(db: db, key: key, type: type, encoding: encoding.rawValue, word: 0, bytes: bytes.baseAddress,
+              length: bytes.count, expireAt: expireAt, keepTTL: keepTTL, now: now)
+    }
+
     /// The one writer: `bytes`/`length` for a byte string, else the 8-byte `word` (an integer or
     /// an object pointer). Overwrites in place (or with one realloc) when the layout allows.
     @inlinable

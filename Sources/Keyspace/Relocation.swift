@@ -28,6 +28,12 @@ extension Keyspace {
                 key: newKey, type: .string, encoding: encoding, lru: access, word: 0,
                 bytes: value.baseAddress, length: value.count, expireAt: entry.expireAt)
         }
+        if !entry.holdsObject {
+            // A compact collection is plain bytes: copying them copies the value.
+            return Keyspace.makeBlock(
+                key: newKey, type: type, encoding: encoding, lru: access, word: 0,
+                bytes: value.baseAddress, length: value.count, expireAt: entry.expireAt)
+        }
         let objectWord: UInt64
         if moveObject {
             objectWord = value.loadUnaligned(as: UInt64.self)

@@ -56,7 +56,8 @@ public final class ShoalServer: @unchecked Sendable {
         self.loopsByID = Dictionary(uniqueKeysWithValues: loops.map { (ObjectIdentifier($0.eventLoop), $0) })
         // With one event loop every command runs on the same thread and the slot locks are skipped.
         self.keyspace = Keyspace(databases: settings.databases, concurrent: threads > 1)
-        let keyspaceCommands: [CommandSpec] = stringCommands + genericCommands
+        let keyspaceCommands: [CommandSpec] =
+            stringCommands + genericCommands + listCommands + hashCommands + setCommands + sortedSetCommands
         let table = CommandTable(keyspaceCommands + serverCommands())
         self.dispatcher = Dispatcher(table: table, keyspace: keyspace)
         applyEvictionSettings()

@@ -171,6 +171,15 @@ extension ConfigDirective {
     /// Every directive Shoal implements (parses, validates, types and exposes).
     public static let implemented: [ConfigDirective] = [
         .integer("port", \.port, default: 6379, min: 0, max: 65535, .immutable),
+        .integer("list-max-listpack-size", \.listMaxListpackSize, default: -2,
+                 min: Int64(Int32.min), max: Int64(Int32.max)),
+        .integer("hash-max-listpack-entries", \.hashMaxListpackEntries, default: 512, min: 0, max: longMax,
+                 unsigned: true),
+        .memory("hash-max-listpack-value", \.hashMaxListpackValue, default: 64, min: 0, max: longMax, unsigned: true),
+        .integer("set-max-intset-entries", \.setMaxIntsetEntries, default: 512, min: 0, max: longMax, unsigned: true),
+        .integer("zset-max-listpack-entries", \.zsetMaxListpackEntries, default: 128, min: 0, max: longMax,
+                 unsigned: true),
+        .memory("zset-max-listpack-value", \.zsetMaxListpackValue, default: 64, min: 0, max: longMax, unsigned: true),
         bind,
         .bool("protected-mode", \.protectedMode, default: true),
         dir,
@@ -249,6 +258,9 @@ extension ConfigDirective {
         "lazyfree-lazy-user-del", "lazyfree-lazy-user-flush",
         "latency-monitor-threshold", "slowlog-log-slower-than", "slowlog-max-len",
         "supervised", "enable-module-command",
+        // Until lists, hashes, sets and sorted sets exist, their encoding thresholds do nothing.
+        "list-max-listpack-size", "hash-max-listpack-entries", "hash-max-listpack-value",
+        "set-max-intset-entries", "zset-max-listpack-entries", "zset-max-listpack-value",
     ]
 
     // MARK: Special directives

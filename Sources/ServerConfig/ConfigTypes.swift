@@ -110,6 +110,13 @@ public struct ConfigValues: Sendable, Equatable {
     public var maxMemory: UInt64 = 0
     public var maxMemoryPolicy = MaxMemoryPolicy.noEviction
     public var maxMemorySamples = 5
+    // Compact encodings of small collections (and their older `*-ziplist-*` names).
+    public var listMaxListpackSize = -2
+    public var hashMaxListpackEntries = 512
+    public var hashMaxListpackValue = 64
+    public var setMaxIntsetEntries = 512
+    public var zsetMaxListpackEntries = 128
+    public var zsetMaxListpackValue = 64
     public var activeExpireEffort = 1
     public var lazyfreeLazyEviction = false
     public var lazyfreeLazyExpire = false

@@ -98,6 +98,12 @@ public final class Configuration: Sendable {
     public var maxMemoryPolicy: String { read { $0.maxMemoryPolicy.rawValue } }
     public var maxMemoryPolicyKind: MaxMemoryPolicy { read { $0.maxMemoryPolicy } }
     public var maxMemorySamples: Int { read { $0.maxMemorySamples } }
+    public var listMaxListpackSize: Int { read { $0.listMaxListpackSize } }
+    public var hashMaxListpackEntries: Int { read { $0.hashMaxListpackEntries } }
+    public var hashMaxListpackValue: Int { read { $0.hashMaxListpackValue } }
+    public var setMaxIntsetEntries: Int { read { $0.setMaxIntsetEntries } }
+    public var zsetMaxListpackEntries: Int { read { $0.zsetMaxListpackEntries } }
+    public var zsetMaxListpackValue: Int { read { $0.zsetMaxListpackValue } }
     public var lfuLogFactor: Int { read { $0.lfuLogFactor } }
     public var lfuDecayTime: Int { read { $0.lfuDecayTime } }
     public var activeExpireEffort: Int { read { $0.activeExpireEffort } }

@@ -1,0 +1,5 @@
+import Keyspace
+import RESP
+
+/// List commands (being written; registered in the server's table).
+public let listCommands: [CommandSpec] = []
