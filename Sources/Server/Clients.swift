@@ -35,6 +35,7 @@ final class ClientInfo: @unchecked Sendable {
     var queryBufferLength = 0
     var protocolVersion = 2
     var noEvict = false
+    var blocked = false
     weak var connection: Connection?
 
     init(id: Int, address: String, localAddress: String, fd: Int32, now: Int64) {
@@ -50,7 +51,7 @@ final class ClientInfo: @unchecked Sendable {
     func describe(now: Int64, commandName: String? = nil) -> String {
         let age = (now - createdAt) / 1000
         let idle = (now - lastInteraction) / 1000
-        let flags = noEvict ? "e" : "N"
+        let flags = (blocked ? "b" : "") + (noEvict ? "e" : "") + (blocked || noEvict ? "" : "N")
         let cmd = commandName ?? "NULL"
         return "id=\(id) addr=\(address) laddr=\(localAddress) fd=\(fd) name=\(name) age=\(age) idle=\(idle) "
             + "flags=\(flags) db=\(db) sub=0 psub=0 ssub=0 multi=-1 qbuf=\(queryBufferLength) qbuf-free=0 "

@@ -25,6 +25,9 @@ final class Connection: ChannelInboundHandler {
     private var channelContext: ChannelHandlerContext?
     /// Set by QUIT, protocol errors and CLIENT KILL of oneself: close once the replies are out.
     var closeAfterReply = false
+    /// The blocking command this client waits in (BLPOP ...): no further input is processed
+    /// until it is answered, as in Redis.
+    private(set) var parkedIn: BlockedClients.Waiter?
     var authenticated: Bool {
         didSet { parser.unauthenticated = !authenticated }
     }
@@ -53,6 +56,8 @@ final class Connection: ChannelInboundHandler {
         self.channelContext = context
         self.context.reply.buffer = context.channel.allocator.buffer(capacity: 16 * 1024)
         self.context.session = self
+        self.context.blockedClients = server.dispatcher.blocked.count
+        self.context.encodings = server.encodingLimits
     }
 
     func handlerRemoved(context: ChannelHandlerContext) {
@@ -61,6 +66,11 @@ final class Connection: ChannelInboundHandler {
     }
 
     func channelInactive(context: ChannelHandlerContext) {
+        if let waiter = parkedIn {
+            waiter.timeoutTask?.cancel()
+            _ = dispatcher.blocked.cancel(waiter)
+            parkedIn = nil
+        }
         server.clients.remove(info)
         context.fireChannelInactive()
     }
@@ -104,7 +114,7 @@ final class Connection: ChannelInboundHandler {
             let parser = self.parser
             let dispatcher = self.dispatcher
             var offset = 0
-            while offset < total && !closeAfterReply {
+            while offset < total && !closeAfterReply && parkedIn == nil {
                 switch parser.parse(UnsafeRawBufferPointer(start: base + offset, count: total - offset)) {
                 case .command(let used):
                     offset += used
@@ -154,6 +164,42 @@ final class Connection: ChannelInboundHandler {
     func errorCaught(context: ChannelHandlerContext, error: Error) {
         // Resets and broken pipes from vanished clients end the connection quietly.
         context.close(promise: nil)
+    }
+
+    // MARK: - Blocking commands
+
+    /// Parks this client (on its own loop, inside the blocking command's dispatch).
+    func block(on waiter: BlockedClients.Waiter, timeout: Double) {
+        parkedIn = waiter
+        info.blocked = true
+        guard timeout > 0 else { return }
+        let micros = Int64(min(timeout, 1e9) * 1_000_000)
+        waiter.timeoutTask = loop.eventLoop.scheduleTask(in: .microseconds(micros)) { [self] in
+            guard parkedIn === waiter, dispatcher.blocked.cancel(waiter) else { return }
+            var reply = RESPWriter(buffer: ByteBufferAllocator().buffer(capacity: 8), protocolVersion: protocolVersion)
+            reply.nullArray()
+            unpark(reply: reply.buffer)
+        }
+    }
+
+    /// Answers the parked command with `reply` (from any thread) and goes on with queued input.
+    func resume(with reply: ByteBuffer) {
+        loop.eventLoop.execute { [self] in unpark(reply: reply) }
+    }
+
+    private func unpark(reply: ByteBuffer) {
+        guard parkedIn != nil, let channelContext else { return }
+        parkedIn = nil
+        info.blocked = false
+        var reply = reply
+        context.reply.buffer.writeBuffer(&reply)
+        context.now = wallClockMillis()
+        if var buffered = pending {
+            pending = nil
+            process(&buffered)
+            if buffered.readableBytes > 0 { pending = buffered }
+        }
+        flush(context: channelContext)
     }
 
     // MARK: - Used by server commands

@@ -7,6 +7,7 @@ import RESP
 final class Dispatcher: @unchecked Sendable {
     let table: CommandTable
     let keyspace: Keyspace
+    let blocked = BlockedClients()
 
     init(table: CommandTable, keyspace: Keyspace) {
         self.table = table
@@ -52,26 +53,41 @@ final class Dispatcher: @unchecked Sendable {
         ctx.stats.commandsProcessed &+= 1
         if !keyspace.concurrent {
             entry.pointee.handler(&ctx)
-            return
+            if ctx.blockRequest != nil { park(&ctx, connection) }
+        } else {
+            switch entry.pointee.access {
+            case .none, .selfManaged:
+                entry.pointee.handler(&ctx)
+            case .all:
+                keyspace.lockAll()
+                entry.pointee.handler(&ctx)
+                keyspace.unlockAll()
+            case .keys:
+                let slots = lockedSlots(entry.pointee.keys, args)
+                for slot in slots { keyspace.lock(slot: slot) }
+                entry.pointee.handler(&ctx)
+                // Parked before the slots unlock: a push on another loop then sees the waiter.
+                if ctx.blockRequest != nil { park(&ctx, connection) }
+                for slot in slots.reversed() { keyspace.unlock(slot: slot) }
+            }
         }
-        switch entry.pointee.access {
-        case .none, .selfManaged:
-            entry.pointee.handler(&ctx)
-        case .all:
-            keyspace.lockAll()
-            entry.pointee.handler(&ctx)
-            keyspace.unlockAll()
-        case .keys:
-            let slots = lockedSlots(entry.pointee.keys, args)
-            for slot in slots { keyspace.lock(slot: slot) }
-            entry.pointee.handler(&ctx)
-            for slot in slots.reversed() { keyspace.unlock(slot: slot) }
+        if !ctx.readyKeys.isEmpty {
+            let ready = ctx.readyKeys
+            ctx.readyKeys = []
+            serveReadyKeys(ready, blocked: blocked, template: ctx)
         }
+    }
+
+    private func park(_ ctx: inout CommandContext, _ connection: Connection) {
+        guard let request = ctx.blockRequest else { return }
+        ctx.blockRequest = nil
+        let waiter = blocked.park(connection, request: request, args: ctx.args, db: ctx.db)
+        connection.block(on: waiter, timeout: request.timeout)
     }
 
     /// The distinct slots of a command's keys, ascending, so that two commands locking the same
     /// slots always take them in the same order.
-    private func lockedSlots(_ keys: KeyPositions, _ args: ArgumentList) -> [Int] {
+    func lockedSlots(_ keys: KeyPositions, _ args: ArgumentList) -> [Int] {
         let indices = keys.indices(in: args)
         if indices.count == 1 { return [keyHashSlot(args[indices[0]])] }
         var slots = indices.map { keyHashSlot(args[$0]) }

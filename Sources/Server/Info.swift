@@ -78,7 +78,7 @@ extension ShoalServer {
             "maxclients:\(settings.maxClients)",
             "client_recent_max_input_buffer:\(all.map(\.queryBufferLength).max() ?? 0)",
             "client_recent_max_output_buffer:0",
-            "blocked_clients:0",
+            "blocked_clients:\(dispatcher.blocked.parked)",
             "tracking_clients:0",
             "clients_in_timeout_table:0",
         ]

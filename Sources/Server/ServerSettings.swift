@@ -62,6 +62,9 @@ final class ServerSettings: @unchecked Sendable {
             case "maxmemory-policy", "lfu-log-factor", "lfu-decay-time":
                 maxMemoryPolicy = c.maxMemoryPolicy
                 server.applyEvictionSettings()
+            case "list-max-listpack-size", "hash-max-listpack-entries", "hash-max-listpack-value",
+                "set-max-intset-entries", "zset-max-listpack-entries", "zset-max-listpack-value":
+                server.applyEncodingLimits()
             case "requirepass":
                 let value = c.requirePass
                 passwordLock.withLock { password = value.isEmpty ? nil : value }

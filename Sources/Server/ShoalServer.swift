@@ -37,6 +37,8 @@ public final class ShoalServer: @unchecked Sendable {
     private var shutdownPromise: EventLoopPromise<Int32>?
     private let opsSampler = OpsSampler()
     let peakMemory = PeakTracker()
+    /// Compact-encoding thresholds every connection's handlers read.
+    let encodingLimits = EncodingLimits()
     let startupMemory = Platform.heapInUse()
     let startedAtWallSeconds = wallClockMillis() / 1000
     /// `expired_keys` counts from the last CONFIG RESETSTAT.
@@ -61,10 +63,20 @@ public final class ShoalServer: @unchecked Sendable {
         let table = CommandTable(keyspaceCommands + serverCommands())
         self.dispatcher = Dispatcher(table: table, keyspace: keyspace)
         applyEvictionSettings()
+        applyEncodingLimits()
         settings.observe(configuration, server: self)
     }
 
     var ioThreads: Int { loops.count }
+
+    func applyEncodingLimits() {
+        encodingLimits.listMaxListpackSize = configuration.listMaxListpackSize
+        encodingLimits.hashMaxListpackEntries = configuration.hashMaxListpackEntries
+        encodingLimits.hashMaxListpackValue = configuration.hashMaxListpackValue
+        encodingLimits.setMaxIntsetEntries = configuration.setMaxIntsetEntries
+        encodingLimits.zsetMaxListpackEntries = configuration.zsetMaxListpackEntries
+        encodingLimits.zsetMaxListpackValue = configuration.zsetMaxListpackValue
+    }
 
     /// Which access statistic the keyspace keeps (LRU clock or LFU counter) follows the policy.
     func applyEvictionSettings() {
