@@ -270,9 +270,24 @@ enum GenericCommands {
             db: ctx.db, from: Key(ctx.args[1]), to: Key(ctx.args[2]), onlyIfAbsent: onlyIfAbsent, now: ctx.now)
         switch outcome {
         case .noSuchKey: ctx.reply.error(CommandError.noSuchKey)
-        case .renamed: if onlyIfAbsent { ctx.reply.integer(1) } else { ctx.reply.ok() }
+        case .renamed:
+            if onlyIfAbsent { ctx.reply.integer(1) } else { ctx.reply.ok() }
+            signalIfPoppable(&ctx, Key(ctx.args[2]), db: ctx.db)
         case .destinationExists: ctx.reply.integer(0)
         }
+    }
+
+    /// A list or sorted set that appears under a key (RENAME, COPY) may be what a blocked client
+    /// waits for, as Redis's `signalKeyAsReady` in those commands.
+    static func signalIfPoppable(_ ctx: inout CommandContext, _ key: Key, db: Int) {
+        guard let blocked = ctx.blockedClients, blocked.value > 0,
+              let entry = ctx.keyspace.lookup(db: db, key: key, now: ctx.now, touch: false),
+              entry.type == .list || entry.type == .zset
+        else { return }
+        let current = ctx.db
+        ctx.db = db
+        ctx.signalKeyReady(key.bytes)
+        ctx.db = current
     }
 
     /// COPY source destination [DB destination-db] [REPLACE]
@@ -319,6 +334,7 @@ enum GenericCommands {
         let copied = ctx.keyspace.copy(
             db: ctx.db, key: source, toDatabase: destinationDB, key: destination, replace: replace, now: ctx.now)
         ctx.reply.integer(copied ? 1 : 0)
+        if copied { signalIfPoppable(&ctx, destination, db: destinationDB) }
     }
 
     // MARK: OBJECT
