@@ -46,6 +46,32 @@ public struct KeyPositions: Sendable {
     }
 }
 
+/// One key specification as `COMMAND INFO` reports it (Redis 7 key specs): where the search for
+/// keys begins and how keys are found from there, with the access flags of those keys.
+public struct KeySpec: Sendable, Equatable {
+    public enum BeginSearch: Sendable, Equatable {
+        case index(Int)
+        case keyword(String, startFrom: Int)
+    }
+
+    public enum FindKeys: Sendable, Equatable {
+        case range(lastKey: Int, keyStep: Int, limit: Int)
+        case keynum(keynumIndex: Int, firstKey: Int, keyStep: Int)
+    }
+
+    public var flags: [String]
+    public var notes: String?
+    public var beginSearch: BeginSearch
+    public var findKeys: FindKeys
+
+    public init(flags: [String], notes: String? = nil, beginSearch: BeginSearch, findKeys: FindKeys) {
+        self.flags = flags
+        self.notes = notes
+        self.beginSearch = beginSearch
+        self.findKeys = findKeys
+    }
+}
+
 /// One argument of a command as `COMMAND DOCS` describes it (Redis 7.0's argument schema).
 public struct CommandArgument: Sendable {
     public enum Kind: String, Sendable {

@@ -48,7 +48,10 @@ public final class RESPRequestParser {
     /// Redis 7.0 keeps clients that have not authenticated (when a password is required) to tiny
     /// frames — at most 10 arguments of at most 16 KiB — so a stranger cannot make the node buffer
     /// large requests. The connection sets this until AUTH / HELLO succeeds.
-    public var unauthenticated = false
+    public var unauthenticated = false {
+        // The hot path does not check these limits: keep it off while they apply.
+        didSet { if unauthenticated { slowStart = true } }
+    }
     public static let unauthenticatedMaxArguments = 10
     public static let unauthenticatedMaxBulkLength = 16384
 
@@ -65,8 +68,9 @@ public final class RESPRequestParser {
     private var position = 0       // where parsing resumes
     private var bulkLength = -1    // length from a `$` header already read, -1 if none
     private var scanFrom = 0       // the current line was searched for its end up to here
-    /// False only when the state above is clean (no partial command, no pending line search) and
-    /// argument storage is at most `retainedStorageCapacity`: then the hot path may run.
+    /// False only when the state above is clean (no partial command, no pending line search), the
+    /// client is authenticated and argument storage is at most `retainedStorageCapacity`: then the
+    /// hot path may run.
     private var slowStart = false
     #if DEBUG
     /// Bytes searched for line ends so far (debug builds only): lets tests prove that a line
@@ -107,7 +111,7 @@ public final class RESPRequestParser {
     public func reset() {
         resetState()
         readyCount = 0
-        slowStart = false
+        slowStart = unauthenticated
         if storageCapacity > RESPRequestParser.retainedStorageCapacity { shrinkStorage() }
         if scratchCapacity > RESPRequestParser.retainedScratchCapacity {
             scratch.deallocate()
@@ -176,7 +180,7 @@ public final class RESPRequestParser {
     @inline(never)
     private func parseGeneral(_ bytes: UnsafeRawBufferPointer) -> Result {
         defer {
-            slowStart = pendingArgs != 0 || scanFrom != 0
+            slowStart = pendingArgs != 0 || scanFrom != 0 || unauthenticated
                 || storageCapacity > RESPRequestParser.retainedStorageCapacity
         }
         readyCount = 0

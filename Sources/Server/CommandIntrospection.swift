@@ -140,40 +140,66 @@ extension ShoalServer {
         reply.setHeader(cats.count)
         for c in cats { reply.simpleString(c) }
         reply.arrayHeader(0)  // tips
-        // Commands with a fixed set of keys (RENAME, COPY) get one key spec per key, as in Redis,
-        // so COMMAND DOCS' key_spec_index values point at real specs; open ranges get one spec.
-        var specs: [(index: Int, lastKey: Int, step: Int)] = []
-        if spec.keys.first > 0 {
-            if spec.keys.last > spec.keys.first {
-                for i in stride(from: spec.keys.first, through: spec.keys.last, by: max(spec.keys.step, 1)) {
-                    specs.append((i, 0, 1))
-                }
-            } else {
-                let last = spec.keys.last >= 0 ? spec.keys.last - spec.keys.first : spec.keys.last
-                specs.append((spec.keys.first, last, spec.keys.step))
-            }
-        }
-        reply.arrayHeader(specs.count)
-        for keySpec in specs {
-            reply.mapHeader(3)
-            reply.bulk("flags")
-            let keyFlags = spec.isWrite ? ["RW", "UPDATE"] : ["RO", "ACCESS"]
-            reply.setHeader(keyFlags.count)
-            for f in keyFlags { reply.simpleString(f) }
-            reply.bulk("begin_search")
-            reply.mapHeader(2)
-            reply.bulk("type"); reply.bulk("index")
-            reply.bulk("spec"); reply.mapHeader(1); reply.bulk("index"); reply.integer(keySpec.index)
-            reply.bulk("find_keys")
-            reply.mapHeader(2)
-            reply.bulk("type"); reply.bulk("range")
-            reply.bulk("spec"); reply.mapHeader(3)
-            reply.bulk("lastkey"); reply.integer(keySpec.lastKey)
-            reply.bulk("keystep"); reply.integer(keySpec.step)
-            reply.bulk("limit"); reply.integer(0)
-        }
+        let fullName = parent.map { "\($0)|\(spec.name)" } ?? spec.name
+        let keySpecs = redisKeySpecs[fullName] ?? derivedKeySpecs(spec)
+        reply.arrayHeader(keySpecs.count)
+        for keySpec in keySpecs { writeKeySpec(keySpec, &reply) }
         reply.arrayHeader(spec.subcommands.count)
         for sub in spec.subcommands { writeInfo(sub, parent: spec.name, &reply) }
+    }
+
+    /// Key specs for a command Redis does not describe: one per key for a fixed set of keys
+    /// (RENAME-like), else one range.
+    private func derivedKeySpecs(_ spec: CommandSpec) -> [KeySpec] {
+        guard spec.keys.first > 0 else { return [] }
+        let flags = spec.isWrite ? ["RW", "update"] : ["RO", "access"]
+        if spec.keys.last > spec.keys.first {
+            return stride(from: spec.keys.first, through: spec.keys.last, by: max(spec.keys.step, 1)).map {
+                KeySpec(flags: flags, beginSearch: .index($0), findKeys: .range(lastKey: 0, keyStep: 1, limit: 0))
+            }
+        }
+        let last = spec.keys.last >= 0 ? spec.keys.last - spec.keys.first : spec.keys.last
+        return [KeySpec(flags: flags, beginSearch: .index(spec.keys.first),
+                        findKeys: .range(lastKey: last, keyStep: spec.keys.step, limit: 0))]
+    }
+
+    private func writeKeySpec(_ keySpec: KeySpec, _ reply: inout RESPWriter) {
+        reply.mapHeader(keySpec.notes == nil ? 3 : 4)
+        if let notes = keySpec.notes {
+            reply.bulk("notes"); reply.bulk(notes)
+        }
+        reply.bulk("flags")
+        reply.setHeader(keySpec.flags.count)
+        for flag in keySpec.flags { reply.simpleString(flag) }
+        reply.bulk("begin_search")
+        reply.mapHeader(2)
+        switch keySpec.beginSearch {
+        case .index(let index):
+            reply.bulk("type"); reply.bulk("index")
+            reply.bulk("spec"); reply.mapHeader(1)
+            reply.bulk("index"); reply.integer(index)
+        case .keyword(let keyword, let startFrom):
+            reply.bulk("type"); reply.bulk("keyword")
+            reply.bulk("spec"); reply.mapHeader(2)
+            reply.bulk("keyword"); reply.bulk(keyword)
+            reply.bulk("startfrom"); reply.integer(startFrom)
+        }
+        reply.bulk("find_keys")
+        reply.mapHeader(2)
+        switch keySpec.findKeys {
+        case .range(let lastKey, let keyStep, let limit):
+            reply.bulk("type"); reply.bulk("range")
+            reply.bulk("spec"); reply.mapHeader(3)
+            reply.bulk("lastkey"); reply.integer(lastKey)
+            reply.bulk("keystep"); reply.integer(keyStep)
+            reply.bulk("limit"); reply.integer(limit)
+        case .keynum(let keynumIndex, let firstKey, let keyStep):
+            reply.bulk("type"); reply.bulk("keynum")
+            reply.bulk("spec"); reply.mapHeader(3)
+            reply.bulk("keynumidx"); reply.integer(keynumIndex)
+            reply.bulk("firstkey"); reply.integer(firstKey)
+            reply.bulk("keystep"); reply.integer(keyStep)
+        }
     }
 
     private func writeDocs(_ spec: CommandSpec, parent: String?, _ reply: inout RESPWriter) {

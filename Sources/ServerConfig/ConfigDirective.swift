@@ -258,9 +258,6 @@ extension ConfigDirective {
         "lazyfree-lazy-user-del", "lazyfree-lazy-user-flush",
         "latency-monitor-threshold", "slowlog-log-slower-than", "slowlog-max-len",
         "supervised", "enable-module-command",
-        // Until lists, hashes, sets and sorted sets exist, their encoding thresholds do nothing.
-        "list-max-listpack-size", "hash-max-listpack-entries", "hash-max-listpack-value",
-        "set-max-intset-entries", "zset-max-listpack-entries", "zset-max-listpack-value",
     ]
 
     // MARK: Special directives

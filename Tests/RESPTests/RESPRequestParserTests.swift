@@ -101,6 +101,23 @@ struct RequestParserCommandTests {
         }
     }
 
+    @Test func unauthenticatedLimitsHoldForCompleteSmallCommands() {
+        // A complete command of few arguments takes the hot path; the limits must still apply.
+        let big = RESPValue.encodeCommand([[UInt8]("SET"), [UInt8]("k"), [UInt8](repeating: 120, count: 16385)])
+        let parser = RESPRequestParser()
+        parser.unauthenticated = true
+        let refused = feed([big], parser: parser).outcomes == [.error("ERR Protocol error: unauthenticated bulk length")]
+        #expect(refused)
+        let ok = RESPValue.encodeCommand([[UInt8]("SET"), [UInt8]("k"), [UInt8](repeating: 120, count: 16384)])
+        let again = RESPRequestParser()
+        again.unauthenticated = true
+        #expect(feed([ok + ok], parser: again).outcomes.count == 2)
+        // Once authenticated, the general limits apply again.
+        again.unauthenticated = false
+        let accepted = feed([big], parser: again).outcomes == [.command([[UInt8]("SET"), [UInt8]("k"), [UInt8](repeating: 120, count: 16385)])]
+        #expect(accepted)
+    }
+
     @Test func payloadCRLFIsNotCheckedLikeRedis() {
         // Redis skips the two bytes after a payload without looking at them.
         let result = feed([[UInt8]("*1\r\n$3\r\nfooXY*1\r\n$1\r\nz\r\n")])

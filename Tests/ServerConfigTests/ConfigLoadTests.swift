@@ -277,7 +277,7 @@ struct ConfigLoadTests {
     @Test func unsupportedDirectivesWarnOncePerDirective() throws {
         let (c, warnings) = try loadFile("""
             maxmemory-clients 10%
-            hash-max-ziplist-entries 256
+            stream-node-max-entries 256
             maxmemory-clients 20%
             rename-command FLUSHALL ""
             rename-command FLUSHDB ""
@@ -290,7 +290,7 @@ struct ConfigLoadTests {
             """)
         #expect(warnings == [
             "Directive 'maxmemory-clients' is recognised but not supported by Shoal yet; ignored",
-            "Directive 'hash-max-ziplist-entries' is recognised but not supported by Shoal yet; ignored",
+            "Directive 'stream-node-max-entries' is recognised but not supported by Shoal yet; ignored",
             "Directive 'rename-command' is recognised but not supported by Shoal yet; ignored",
             "Directive 'loadmodule' is recognised but not supported by Shoal yet; ignored",
             "Module configuration 'mymodule.option' ignored: Shoal does not load modules",
@@ -299,14 +299,14 @@ struct ConfigLoadTests {
         ])
         // The stored values are what CONFIG GET reports.
         #expect(c.value(of: "maxmemory-clients") == "20%")
-        #expect(c.value(of: "hash-max-listpack-entries") == "256")
+        #expect(c.value(of: "stream-node-max-entries") == "256")
     }
 
     @Test func quietAboutDefaults() throws {
         let dir = TempDir()
         let file = dir.write("x.conf", """
             rdbcompression yes
-            hash-max-listpack-value 64
+            stream-node-max-bytes 4096
             client-output-buffer-limit pubsub 32mb 8mb 60
             notify-keyspace-events ""
             activerehashing no

@@ -1,17 +1,26 @@
 #!/usr/bin/env python3
 """Shoal vs redis-server, side by side in one run. Driven by tools/bench (which installs and builds).
 
-Three measurements, each for both servers:
+Scenarios (all by default; pick some with --only a,b,...), each for both servers:
 
-1. Throughput and latency: redis-benchmark -t set,get -c 50 -r 100000 at -P 1 and -P 16, the two
-   servers interleaved (A B A B ...) over several rounds, each server pinned to core 0 and
-   redis-benchmark to core 1, shoal with --io-threads 1. Median requests/s, p50 and p99 (ms).
-2. Memory: a fresh server, VmRSS before and after loading exactly N distinct keys (16-byte keys,
-   32-byte values) through `redis-cli --pipe`; bytes per key = RSS delta / DBSIZE.
-3. Instructions per request: the server under `valgrind --tool=callgrind --instr-atstart=no`,
-   instrumentation switched on (`callgrind_control -i on`) only around a fixed redis-benchmark
-   workload (-t set,get -c 50 -P 16); total Ir / requests. Shoal runs from an
-   `objcopy --strip-debug` copy (valgrind 3.19 refuses Swift 6.3 binaries with debug info).
+setget     Throughput and latency: redis-benchmark -t set,get -c 50 -r 100000 at -P 1 and -P 16,
+           the two servers interleaved (A B A B ...) over several rounds, each server pinned to
+           core 0 and redis-benchmark to core 1, shoal with --io-threads 1. Median requests/s,
+           p50 and p99 (ms).
+types      Collection throughput, same method at -P 16: redis-benchmark -t lpush,lpop,hset,sadd,zadd
+           (one big list/hash/set/zset each, -r random members) then `ZRANGE myzset 0 10` on the
+           zset that ZADD filled. Each command is probed first: one a server does not support is
+           reported "unsupported" instead of benchmarked.
+memory     A fresh server, VmRSS before and after loading exactly N distinct keys (16-byte keys,
+           32-byte values) through `redis-cli --pipe`; bytes per key = RSS delta / DBSIZE.
+hashmem    The same for N hashes of 10 fields (`HSET user:%08d field0 value-%06d ... field9 ...`,
+           12-byte values): RSS delta per hash.
+callgrind  Instructions per request: the server under `valgrind --tool=callgrind --instr-atstart=no`,
+           instrumentation switched on (`callgrind_control -i on`) only around a fixed
+           redis-benchmark workload (-t set,get -c 50 -P 16); total Ir / requests. Shoal runs from
+           an `objcopy --strip-debug` copy (valgrind 3.19 refuses Swift 6.3 binaries with debug info).
+
+`--only throughput` means setget,types.
 
 Every server is started by this script and killed by PID when it ends, however it ends.
 """
@@ -189,12 +198,15 @@ class Server:
 # redis-benchmark
 
 def run_benchmark(port: int, requests: int, pipeline: int, clients: int, keyspace: int | None,
-                  cpu: int | None, timeout: float = 900) -> dict[str, dict[str, float]]:
+                  cpu: int | None, timeout: float = 900, tests: str = "set,get",
+                  command: list[str] | None = None) -> dict[str, dict[str, float]]:
+    """redis-benchmark -t <tests>, or one explicit command line (then -t is ignored by the tool)."""
     argv = (["taskset", "-c", str(cpu)] if cpu is not None else []) + [
-        "redis-benchmark", "-h", "127.0.0.1", "-p", str(port), "-t", "set,get", "-n", str(requests),
+        "redis-benchmark", "-h", "127.0.0.1", "-p", str(port), "-n", str(requests),
         "-c", str(clients), "-P", str(pipeline), "--csv"]
     if keyspace:
         argv += ["-r", str(keyspace)]
+    argv += command if command else ["-t", tests]
     res = subprocess.run(argv, capture_output=True, timeout=timeout, stdin=subprocess.DEVNULL)
     if res.returncode != 0:
         raise BenchError(f"redis-benchmark failed ({res.returncode}): {res.stderr.decode()[-500:]}")
@@ -257,6 +269,100 @@ def measure_throughput(args, workdir: Path, cpu_server, cpu_client):
     return results
 
 
+# Collection workloads at -P 16. Each: (label, redis-benchmark -t name or None, explicit command or
+# None, probe commands that must not answer an error for the workload to count as supported).
+TYPE_WORKLOADS = [
+    ("LPUSH", "lpush", None, [["LPUSH", "bench:probe:l", "x"]]),
+    ("LPOP", "lpop", None, [["LPUSH", "bench:probe:l", "x"], ["LPOP", "bench:probe:l"]]),
+    ("HSET", "hset", None, [["HSET", "bench:probe:h", "f", "v"]]),
+    ("SADD", "sadd", None, [["SADD", "bench:probe:s", "m"]]),
+    ("ZADD", "zadd", None, [["ZADD", "bench:probe:z", "1", "m"]]),
+    ("ZRANGE", None, ["ZRANGE", "myzset", "0", "10"],
+     [["ZADD", "bench:probe:z", "1", "m"], ["ZRANGE", "bench:probe:z", "0", "10"]]),
+]
+TYPE_PIPELINE = 16
+PROBE_KEYS = ["bench:probe:l", "bench:probe:h", "bench:probe:s", "bench:probe:z"]
+
+
+def probe_types(s: "Server") -> dict[str, str]:
+    """label -> "" if the server answers the workload's commands, else the error it gave."""
+    out = {}
+    for label, _, _, probes in TYPE_WORKLOADS:
+        err = ""
+        for cmd in probes:
+            try:
+                line = resp(s.port, *cmd)
+            except OSError as e:
+                err = f"{cmd[0]}: {e}"
+                break
+            if line.startswith(b"-"):
+                err = line[1:].decode(errors="replace")
+                break
+        out[label] = err
+    try:
+        resp(s.port, "DEL", *PROBE_KEYS)
+    except OSError:
+        pass
+    return out
+
+
+def run_types(s: "Server", args, supported: dict[str, str], cpu_client, requests: int) -> dict:
+    """One pass of the supported collection workloads on one server: label -> {rps, p50, p99}."""
+    out = {}
+    tests = [t for label, t, _, _ in TYPE_WORKLOADS if t and not supported[label]]
+    if tests:
+        r = run_benchmark(s.port, requests, TYPE_PIPELINE, 50, args.keyspace, cpu_client,
+                          tests=",".join(tests))
+        for label, t, _, _ in TYPE_WORKLOADS:
+            if t and label in r:
+                out[label] = r[label]
+    for label, _, command, _ in TYPE_WORKLOADS:
+        if command and not supported[label]:
+            r = run_benchmark(s.port, requests, TYPE_PIPELINE, 50, args.keyspace, cpu_client, command=command)
+            out[label] = next(iter(r.values()))
+    return out
+
+
+def measure_types(args, workdir: Path, cpu_server, cpu_client):
+    """results[server][label] -> list of dicts; unsupported[server][label] -> error text."""
+    results: dict = {}
+    unsupported: dict = {}
+    servers = []
+    try:
+        for name, binary, extra in server_specs(args):
+            servers.append(Server(name, binary, extra, workdir, cpu_server).start())
+        for s in servers:
+            unsupported[s.name] = {k: v for k, v in probe_types(s).items() if v}
+            for label, err in unsupported[s.name].items():
+                log(f"types {s.name}: {label} unsupported ({err})")
+        supported_by = {s.name: {label: unsupported[s.name].get(label, "") for label, *_ in TYPE_WORKLOADS}
+                        for s in servers}
+        for s in servers:  # warm-up, and fills the zset that ZRANGE reads
+            try:
+                run_types(s, args, supported_by[s.name], cpu_client, min(args.requests, 20000))
+            except (BenchError, subprocess.TimeoutExpired) as e:
+                log(f"types {s.name} warm-up: {e}")
+        for rnd in range(args.rounds):
+            for s in servers:  # interleaved: A B, A B, ...
+                if not s.proc or s.proc.poll() is not None:
+                    continue
+                try:
+                    r = run_types(s, args, supported_by[s.name], cpu_client, args.requests)
+                except (BenchError, subprocess.TimeoutExpired) as e:
+                    log(f"types {s.name} round {rnd + 1}: {e}")
+                    if not s.proc or s.proc.poll() is not None:
+                        log(f"{s.name} died:\n{s.log_tail()}")
+                    continue
+                for label, v in r.items():
+                    results.setdefault(s.name, {}).setdefault(label, []).append(v)
+                log(f"types round {rnd + 1}/{args.rounds} {s.name:<5} " + "  ".join(
+                    f"{t} {v['rps']:>9.0f}" for t, v in r.items()))
+    finally:
+        for s in servers:
+            s.stop()
+    return {"results": results, "unsupported": unsupported}
+
+
 def make_pipe_file(path: Path, nkeys: int):
     """RESP SET commands for nkeys distinct keys: key:%012d (16 bytes), values of 32 bytes."""
     with open(path, "wb") as f:
@@ -296,6 +402,68 @@ def measure_memory(args, workdir: Path, cpu_server):
                 f"{(after - before) / n:.1f} B/key")
         except (BenchError, subprocess.TimeoutExpired) as e:
             log(f"memory {name}: {e}")
+        finally:
+            s.stop()
+    pipe_file.unlink(missing_ok=True)
+    return out
+
+
+HASH_FIELDS = 10
+
+
+def make_hash_pipe_file(path: Path, nhashes: int):
+    """RESP `HSET user:%08d field0 value-%06d ... field9 value-%06d` (12-byte values) per hash."""
+    with open(path, "wb") as f:
+        batch = []
+        for i in range(nhashes):
+            k = b"user:%08d" % i
+            parts = [b"*%d\r\n$4\r\nHSET\r\n$%d\r\n%s\r\n" % (2 + 2 * HASH_FIELDS, len(k), k)]
+            for j in range(HASH_FIELDS):
+                fname = b"field%d" % j
+                v = b"value-%06d" % ((i * HASH_FIELDS + j) % 1000000)
+                assert len(v) == 12
+                parts.append(b"$%d\r\n%s\r\n$12\r\n%s\r\n" % (len(fname), fname, v))
+            batch.append(b"".join(parts))
+            if len(batch) == 20000:
+                f.write(b"".join(batch))
+                batch.clear()
+        f.write(b"".join(batch))
+
+
+def measure_hash_memory(args, workdir: Path, cpu_server):
+    """name -> {before, after, keys, per_key} or {unsupported: text}."""
+    pipe_file = workdir / f"hset-{args.hash_keys}.resp"
+    make_hash_pipe_file(pipe_file, args.hash_keys)
+    out = {}
+    for name, binary, extra in server_specs(args):
+        s = Server(name, binary, extra, workdir, cpu_server).start()
+        try:
+            line = resp(s.port, "HSET", "bench:probe:h", "f", "v")
+            if line.startswith(b"-"):
+                out[name] = {"unsupported": line[1:].decode(errors="replace")}
+                log(f"hash memory {name}: HSET unsupported ({out[name]['unsupported']})")
+                continue
+            resp(s.port, "DEL", "bench:probe:h")
+            time.sleep(0.5)
+            before = s.rss_bytes()
+            with open(pipe_file, "rb") as f:
+                res = subprocess.run(["redis-cli", "-h", "127.0.0.1", "-p", str(s.port), "--pipe"],
+                                     stdin=f, capture_output=True, timeout=900)
+            if res.returncode != 0 or b"errors: 0" not in res.stdout:
+                raise BenchError(f"redis-cli --pipe into {name}: {res.stdout[-300:]!r} {res.stderr[-300:]!r}")
+            n = s.dbsize()
+            if n != args.hash_keys:
+                raise BenchError(f"{name}: DBSIZE {n}, expected {args.hash_keys}")
+            fields = resp(s.port, "HLEN", "user:%08d" % (n - 1))
+            if fields != b":%d" % HASH_FIELDS:
+                raise BenchError(f"{name}: HLEN of the last hash -> {fields!r}")
+            time.sleep(1.0)
+            after = s.rss_bytes()
+            out[name] = {"before": before, "after": after, "keys": n, "per_key": (after - before) / n}
+            log(f"hash memory {name}: RSS {before / 2**20:.1f} MiB -> {after / 2**20:.1f} MiB for {n} hashes: "
+                f"{(after - before) / n:.1f} B/hash")
+        except (BenchError, subprocess.TimeoutExpired, OSError) as e:
+            log(f"hash memory {name}: {e}")
         finally:
             s.stop()
     pipe_file.unlink(missing_ok=True)
@@ -364,7 +532,51 @@ def fmt(v, spec):
     return format(v, spec) if v is not None else "n/a"
 
 
-def report(args, tp, mem, cg, started: float) -> str:
+def report_types(args, types) -> list[str]:
+    lines = ["", f"collections: redis-benchmark -P {TYPE_PIPELINE} -n {args.requests} -c 50 -r {args.keyspace}, "
+                 f"-t lpush,lpop,hset,sadd,zadd and `ZRANGE myzset 0 10` (median of {args.rounds})"]
+    lines.append(f"{'':8}{'test':7}{'redis rps':>12}{'shoal rps':>12}{'ratio':>7}  "
+                 f"{'redis p50/p99 ms':>17}{'shoal p50/p99 ms':>18}")
+    res, unsup = types["results"], types["unsupported"]
+    for label, *_ in TYPE_WORKLOADS:
+        med = {}
+        for srv in ("redis", "shoal"):
+            runs = res.get(srv, {}).get(label, [])
+            med[srv] = {k: statistics.median(r[k] for r in runs) for k in ("rps", "p50", "p99")} if runs else None
+
+        def cell(srv, k, spec):
+            if srv not in args.servers:
+                return "-"
+            if label in unsup.get(srv, {}):
+                return "unsupported"
+            return fmt(med[srv][k], spec) if med[srv] else "n/a"
+        r, s_ = med["redis"], med["shoal"]
+        lat = {srv: (cell(srv, "p50", ".3f") + "/" + cell(srv, "p99", ".3f")
+                     if med[srv] else cell(srv, "p50", ".3f")) for srv in ("redis", "shoal")}
+        lines.append(f"{'-P ' + str(TYPE_PIPELINE):8}{label:7}{cell('redis', 'rps', ',.0f'):>12}"
+                     f"{cell('shoal', 'rps', ',.0f'):>12}"
+                     f"{ratio(s_ and s_['rps'], r and r['rps']):>7}  {lat['redis']:>17}{lat['shoal']:>18}")
+    return lines
+
+
+def report_hash_memory(args, hmem) -> list[str]:
+    lines = ["", f"hash memory: {args.hash_keys:,} hashes of {HASH_FIELDS} fields (13 B key, 6 B fields, "
+                 f"12 B values) via redis-cli --pipe; RSS delta / DBSIZE"]
+    for srv in ("redis", "shoal"):
+        m = hmem.get(srv)
+        if m and "unsupported" in m:
+            lines.append(f"  {srv:6} unsupported ({m['unsupported']})")
+        elif m:
+            lines.append(f"  {srv:6} {m['before'] / 2**20:8.1f} MiB -> {m['after'] / 2**20:8.1f} MiB   "
+                         f"{m['per_key']:7.1f} B/hash")
+        elif srv in args.servers:
+            lines.append(f"  {srv:6} n/a")
+    r, s = hmem.get("redis"), hmem.get("shoal")
+    lines.append(f"  ratio  {ratio(s and s.get('per_key'), r and r.get('per_key'))}")
+    return lines
+
+
+def report(args, tp, mem, cg, started: float, types=None, hmem=None) -> str:
     lines = []
     commit = subprocess.run(["git", "-C", str(REPO), "describe", "--always", "--dirty"],
                             capture_output=True, text=True).stdout.strip() or "?"
@@ -396,6 +608,8 @@ def report(args, tp, mem, cg, started: float) -> str:
                     f"{(fmt(g(r, 'p50'), '.3f') + '/' + fmt(g(r, 'p99'), '.3f')):>17}"
                     f"{(fmt(g(s, 'p50'), '.3f') + '/' + fmt(g(s, 'p99'), '.3f')):>18}"
                     f"{ratio(g(s, 'p50'), g(r, 'p50')):>10}{ratio(g(s, 'p99'), g(r, 'p99')):>10}")
+    if types is not None:
+        lines += report_types(args, types)
     if mem is not None:
         lines.append("")
         lines.append(f"memory: {args.mem_keys:,} distinct keys (16 B key, 32 B value) via redis-cli --pipe; "
@@ -409,6 +623,8 @@ def report(args, tp, mem, cg, started: float) -> str:
                 lines.append(f"  {srv:6} n/a")
         r, s = mem.get("redis"), mem.get("shoal")
         lines.append(f"  ratio  {ratio(s and s['per_key'], r and r['per_key'])}")
+    if hmem is not None:
+        lines += report_hash_memory(args, hmem)
     if cg is not None:
         lines.append("")
         lines.append(f"instructions: callgrind, user-space Ir per request, redis-benchmark -t set,get "
@@ -426,16 +642,41 @@ def report(args, tp, mem, cg, started: float) -> str:
     return "\n".join(lines)
 
 
+SCENARIOS = ["setget", "types", "memory", "hashmem", "callgrind"]
+SCENARIO_ALIASES = {"throughput": ["setget", "types"], "strings": ["setget"], "collections": ["types"],
+                    "mem": ["memory", "hashmem"], "all": SCENARIOS}
+
+
+def parse_only(text: str) -> list[str]:
+    chosen = []
+    for word in (w.strip().lower() for w in text.split(",")):
+        if not word:
+            continue
+        names = SCENARIO_ALIASES.get(word, [word])
+        for n in names:
+            if n not in SCENARIOS:
+                raise SystemExit(f"--only: unknown scenario {word!r} (choose from {', '.join(SCENARIOS)}, "
+                                 f"or {', '.join(SCENARIO_ALIASES)})")
+            if n not in chosen:
+                chosen.append(n)
+    return chosen
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--quick", action="store_true", help="a fast smoke run: 1 round, small counts")
+    ap.add_argument("--only", default=None, metavar="LIST",
+                    help=f"comma list of scenarios to run: {','.join(SCENARIOS)} "
+                         f"(or throughput = setget,types; mem = memory,hashmem); default all")
     ap.add_argument("--rounds", type=int, default=None, help="interleaved rounds (default 3; --quick 1)")
     ap.add_argument("--requests", type=int, default=None, help="redis-benchmark -n (default 200000)")
     ap.add_argument("--keyspace", type=int, default=100000, help="redis-benchmark -r (default 100000)")
     ap.add_argument("--mem-keys", type=int, default=None, help="keys for the memory test (default 1000000)")
+    ap.add_argument("--hash-keys", type=int, default=None,
+                    help="hashes for the hash memory test (default 100000; --quick 20000)")
     ap.add_argument("--cg-requests", type=int, default=None, help="-n under callgrind (default 100000)")
-    ap.add_argument("--no-throughput", action="store_true")
-    ap.add_argument("--no-memory", action="store_true")
+    ap.add_argument("--no-throughput", action="store_true", help="skip setget and types")
+    ap.add_argument("--no-memory", action="store_true", help="skip memory and hashmem")
     ap.add_argument("--no-callgrind", action="store_true")
     ap.add_argument("--servers", default="redis,shoal", help="comma list of redis,shoal")
     ap.add_argument("--shoal", default=os.environ.get("SHOAL_SERVER", str(REPO / ".build/release/shoal-server")))
@@ -447,12 +688,23 @@ def main(argv=None) -> int:
     args.rounds = args.rounds or (1 if q else 3)
     args.requests = args.requests or (20000 if q else 200000)
     args.mem_keys = args.mem_keys or (100000 if q else 1000000)
+    args.hash_keys = args.hash_keys or (20000 if q else 100000)
     args.cg_requests = args.cg_requests or (10000 if q else 100000)
+    run = set(parse_only(args.only) if args.only else SCENARIOS)
+    if args.no_throughput:
+        run -= {"setget", "types"}
+    if args.no_memory:
+        run -= {"memory", "hashmem"}
+    if args.no_callgrind:
+        run.discard("callgrind")
 
     for name, binary, _ in server_specs(args):
         if not os.access(binary, os.X_OK):
             raise SystemExit(f"{name}: {binary} is not an executable (build it, or set SHOAL_SERVER)")
-    for tool in ("redis-benchmark", "redis-cli", "taskset", "valgrind", "callgrind_control", "objcopy"):
+    tools = ["redis-benchmark", "redis-cli", "taskset"]
+    if "callgrind" in run:
+        tools += ["valgrind", "callgrind_control", "objcopy"]
+    for tool in tools:
         if shutil.which(tool) is None:
             raise SystemExit(f"missing {tool}: run tools/deps --bench")
 
@@ -468,22 +720,28 @@ def main(argv=None) -> int:
 
     started = time.monotonic()
     workdir = Path(tempfile.mkdtemp(prefix="shoal-bench-"))
-    tp = mem = cg = None
+    tp = mem = cg = types = hmem = None
     try:
-        if not args.no_throughput:
-            log("throughput ...")
+        if "setget" in run:
+            log("throughput (SET/GET) ...")
             tp = measure_throughput(args, workdir, args.server_cpu, args.client_cpu)
-        if not args.no_memory:
+        if "types" in run:
+            log("throughput (collections) ...")
+            types = measure_types(args, workdir, args.server_cpu, args.client_cpu)
+        if "memory" in run:
             log(f"memory ({args.mem_keys:,} keys) ...")
             mem = measure_memory(args, workdir, args.server_cpu)
-        if not args.no_callgrind:
+        if "hashmem" in run:
+            log(f"hash memory ({args.hash_keys:,} hashes) ...")
+            hmem = measure_hash_memory(args, workdir, args.server_cpu)
+        if "callgrind" in run:
             log("callgrind ...")
             cg = measure_instructions(args, workdir, args.server_cpu, args.client_cpu)
     finally:
         _kill_everything()
         shutil.rmtree(workdir, ignore_errors=True)
     print()
-    print(report(args, tp, mem, cg, started))
+    print(report(args, tp, mem, cg, started, types=types, hmem=hmem))
     return 0
 
 
