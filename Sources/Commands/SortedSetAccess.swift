@@ -231,12 +231,4 @@ struct ZSetResultBuilder {
         if count > 0 { ctx.signalKeyReady(key.bytes) }
         return count
     }
-
-    /// Frees the result without storing it.
-    mutating func discard() {
-        compact?.deallocate()
-        compact = nil
-        object?.endAppend()
-        object = nil
-    }
 }

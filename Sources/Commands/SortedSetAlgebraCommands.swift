@@ -13,9 +13,11 @@ enum ZAlgebraSource {
         switch entry.type {
         case .zset: self = .zset(ZSetValue(entry))
         case .set:
+            // Redis 7.0 sets are a hashtable or an intset (listpack sets came in 7.2).
             if let o = entry.object(as: SetObject.self) {
                 self = .set(o)
             } else {
+                precondition(entry.compactEncoding == CompactEncoding.intset.rawValue, "unknown set encoding")
                 self = .intset(entry.valueBytes)
             }
         default: return nil

@@ -99,10 +99,43 @@ private func pairs(_ c: HashListpack) -> [(String, String)] {
         for i in stride(from: 0, to: n, by: 1) where i % 100 != 0 { #expect(t.remove(bytes("field:\(i)"))) }
         #expect(!t.remove(bytes("field:1")))
         #expect(t.count == n / 100)
-        #expect(t.mask + 1 <= 4 * n / 100)  // shrank
+        while t.isRehashing { _ = t.get(bytes("field:0")) }
+        #expect(t.bucketCount <= 4 * n / 100)  // shrank
         let all = t.all()
         #expect(all.count == n / 100)
         #expect(all[bytes("field:500")] == bytes("v500"))
+    }
+
+    /// While a resize is in progress (fields in two bucket arrays), every operation sees each
+    /// field exactly once.
+    @Test func operationsDuringIncrementalRehash() {
+        let t = HashFieldTable()
+        var n = 0
+        while !t.isRehashing || n < 2100 {
+            _ = t.set(bytes("f\(n)"), bytes("v\(n)"))
+            n += 1
+        }
+        #expect(t.isRehashing)
+        var walked = 0
+        t.forEach { _ in walked += 1 }
+        #expect(walked == n && t.count == n)
+        var copy = t.deepCopy() as! HashFieldTable
+        #expect(copy.count == n)
+        var rng = HashRandom(seed: 3)
+        for _ in 0..<200 {
+            let node = t.randomNode(&rng)
+            #expect(Array(node.value) == bytes("v") + Array(node.field.dropFirst()))
+        }
+        var scanned: [[UInt8]] = []
+        var cursor: UInt64 = 0
+        repeat { cursor = t.scan(cursor: cursor) { scanned.append(Array($0.field)) } } while cursor != 0
+        #expect(Set(scanned).count == n)
+        #expect(t.get(bytes("f0")) == bytes("v0") && t.get(bytes("f\(n - 1)")) == bytes("v\(n - 1)"))
+        #expect(t.remove(bytes("f1")) && !t.remove(bytes("f1")))
+        while t.isRehashing { _ = t.get(bytes("f2")) }
+        #expect(t.count == n - 1 && t.all().count == n - 1)
+        copy = HashFieldTable()
+        #expect(copy.count == 0)
     }
 
     @Test func tableDeepCopyIsIndependent() {
@@ -136,11 +169,14 @@ private func pairs(_ c: HashListpack) -> [(String, String)] {
         var seen = Set<[UInt8]>()
         var cursor: UInt64 = 0
         var step = 0
-        var sizes = Set<Int>()
+        var grew = false
+        var shrank = false
+        var rehashingSeen = false
         repeat {
+            let before = t.main.count
             cursor = t.scan(cursor: cursor) { seen.insert(Array($0.field)) }
             step += 1
-            sizes.insert(t.mask + 1)
+            rehashingSeen = rehashingSeen || t.isRehashing
             // Alternate: grow to ~8500 fields, then drain back to the 500 stable ones.
             if (step / 150) % 2 == 0 {
                 for j in 0..<50 where churn.count < 8000 {
@@ -156,9 +192,11 @@ private func pairs(_ c: HashListpack) -> [(String, String)] {
                     churn.removeLast()
                 }
             }
+            grew = grew || t.main.count > before
+            shrank = shrank || t.main.count < before
         } while cursor != 0 && step < 1_000_000
         #expect(cursor == 0)
-        #expect(sizes.contains(512) && sizes.contains(8192))
+        #expect(grew && shrank && rehashingSeen)
         #expect(stable.allSatisfy { seen.contains($0) })
     }
 

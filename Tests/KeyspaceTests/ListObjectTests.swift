@@ -94,6 +94,12 @@ import Testing
             default: return Array("e\(Int.random(in: 0..<12, using: &rng))".utf8)
             }
         }
+        // Start from a list spanning many nodes so that the operations meet node edges.
+        for _ in 0..<1500 {
+            let v = value()
+            v.withUnsafeBytes { list.pushBack($0) }
+            model.append(v)
+        }
         for step in 0..<3000 {
             let op = Int.random(in: 0..<14, using: &rng)
             switch op {
@@ -183,6 +189,47 @@ import Testing
         }
         check(list, model, "end")
         #expect(Self.reversedContents(list) == model.reversed())
+    }
+
+    /// One element per node and every other element removed: the node ring must be swept once,
+    /// not shifted per removed node (that would be quadratic).
+    @Test func removeAllOnTinyNodesIsLinear() {
+        let list = ListObject(fill: 1)
+        for i in 0..<100_000 { withBytes(i % 2 == 0 ? "a" : "b\(i)") { list.pushBack($0) } }
+        let removed = withBytes("a") { list.removeAll(equalTo: $0, limit: nil, fromBack: false) }
+        #expect(removed == 50_000)
+        #expect(list.nodes == 50_000)
+        #expect(list.invariantViolation() == nil)
+        let fromBack = withBytes("b99999") { list.removeAll(equalTo: $0, limit: 1, fromBack: true) }
+        #expect(fromBack == 1)
+        #expect(list.count == 49_999)
+    }
+
+    @Test func ringShrinksWithTheList() {
+        let list = ListObject(fill: 1)
+        for i in 0..<1000 { withBytes("\(i)") { list.pushBack($0) } }
+        #expect(list.ringMask + 1 >= 1000)
+        for _ in 0..<990 { _ = list.popFront { _ in () } }
+        #expect(list.ringMask + 1 <= 64)
+        #expect(Self.contents(list) == (990..<1000).map { Array("\($0)".utf8) })
+        for i in 0..<1000 { withBytes(i % 2 == 0 ? "x" : "y") { list.pushFront($0) } }
+        _ = withBytes("x") { list.removeAll(equalTo: $0, limit: nil, fromBack: true) }
+        #expect(list.count == 510)
+        #expect(list.invariantViolation() == nil)
+        _ = withBytes("y") { list.removeAll(equalTo: $0, limit: nil, fromBack: false) }
+        #expect(list.ringMask + 1 <= 64)
+        #expect(Self.contents(list) == (990..<1000).map { Array("\($0)".utf8) })
+    }
+
+    @Test func sparseNodesShrink() {
+        let list = ListObject(fill: -2)
+        for i in 0..<2000 { withBytes(i % 100 == 0 ? "keep" : "drop") { list.pushBack($0) } }
+        let before = (0..<list.nodes).map { list.node($0).pointee.capacity }.reduce(0, +)
+        _ = withBytes("drop") { list.removeAll(equalTo: $0, limit: nil, fromBack: false) }
+        let after = (0..<list.nodes).map { list.node($0).pointee.capacity }.reduce(0, +)
+        #expect(list.count == 20)
+        #expect(after * 4 < before)
+        #expect(list.invariantViolation() == nil)
     }
 
     @Test func entryReferenceFindsList() {

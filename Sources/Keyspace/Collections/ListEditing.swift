@@ -160,6 +160,7 @@ extension ListObject {
             for _ in 0..<k { offset &+= n.sizeForward(at: offset) }
             np.pointee.start = offset
             np.pointee.count = n.count &- k
+            shrinkIfSparse(np)
             k = 0
         }
     }
@@ -181,6 +182,7 @@ extension ListObject {
             for _ in 0..<k { offset &-= n.sizeBackward(endingAt: offset) }
             np.pointee.end = offset
             np.pointee.count = n.count &- k
+            shrinkIfSparse(np)
             k = 0
         }
     }
@@ -194,9 +196,8 @@ extension ListObject {
         if !fromBack {
             var i = 0
             while i < nodeCount && removed < wanted {
-                let np = node(i)
-                removed &+= compact(np, removing: value, skip: 0, limit: wanted &- removed)
-                if np.pointee.count == 0 { removeNode(at: i) } else { i &+= 1 }
+                removed &+= compact(node(i), removing: value, skip: 0, limit: wanted &- removed)
+                i &+= 1
             }
         } else {
             var i = nodeCount &- 1
@@ -207,13 +208,47 @@ extension ListObject {
                     // The last `take` matches of this node are the ones nearest the back.
                     let take = Swift.min(matches, wanted &- removed)
                     removed &+= compact(np, removing: value, skip: matches &- take, limit: take)
-                    if np.pointee.count == 0 { removeNode(at: i) }
                 }
                 i &-= 1
             }
         }
-        elementCount &-= removed
+        if removed > 0 {
+            elementCount &-= removed
+            dropEmptyNodes()
+        }
         return removed
+    }
+
+    /// Frees the nodes left empty and closes the gaps in one sweep (removing them one by one
+    /// would move O(nodes) entries each time).
+    func dropEmptyNodes() {
+        var kept = 0
+        for i in 0..<nodeCount {
+            let n = node(i).pointee
+            if n.count == 0 {
+                free(n.base)
+            } else {
+                if kept != i { node(kept).pointee = n }
+                kept &+= 1
+            }
+        }
+        nodeCount = kept
+        var capacity = ringMask &+ 1
+        while capacity > 16 && nodeCount &* 4 < capacity { capacity /= 2 }
+        if capacity != ringMask &+ 1 { resizeRing(to: capacity) }
+    }
+
+    /// Gives back most of a node's buffer once it is mostly empty (after LREM / LTRIM), as
+    /// Redis's listpack shrinks on delete; the elements move to the start of a smaller buffer.
+    func shrinkIfSparse(_ np: UnsafeMutablePointer<ListNode>) {
+        let n = np.pointee
+        if n.capacity <= 256 || n.used &* 4 >= n.capacity { return }
+        let asked = Swift.max(n.used &+ n.used / 2, 64)
+        let base = malloc(asked).unsafelyUnwrapped
+        base.copyMemory(from: n.base + n.start, byteCount: n.used)
+        free(n.base)
+        np.pointee = ListNode(
+            base: base, capacity: ListObject.usableSize(base, asked: asked), start: 0, end: n.used, count: n.count)
     }
 
     func countMatches(_ n: ListNode, _ value: UnsafeRawBufferPointer) -> Int {
@@ -258,6 +293,7 @@ extension ListObject {
         }
         np.pointee.end = write
         np.pointee.count = n.count &- removed
+        if removed > 0 && removed < n.count { shrinkIfSparse(np) }
         return removed
     }
 

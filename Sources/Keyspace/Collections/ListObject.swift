@@ -140,10 +140,16 @@ public final class ListObject: KeyspaceObject {
             }
         }
         nodeCount &-= 1
+        if nodeCount &* 4 < ringMask && ringMask >= 15 { resizeRing(to: (ringMask &+ 1) / 2) }
     }
 
     func growRing() {
-        let capacity = (ringMask &+ 1) &* 2
+        resizeRing(to: (ringMask &+ 1) &* 2)
+    }
+
+    /// Moves the nodes into a ring of `capacity` slots (a power of two); a list that shrank from
+    /// many nodes gives the slots back.
+    func resizeRing(to capacity: Int) {
         let newRing = UnsafeMutablePointer<ListNode>.allocate(capacity: capacity)
         for i in 0..<nodeCount { (newRing + i).initialize(to: node(i).pointee) }
         ring.deallocate()

@@ -49,11 +49,6 @@ public struct CompactSortedSet {
         return (score, UnsafeRawBufferPointer(start: p + start, count: length), start + length)
     }
 
-    @inlinable @inline(__always)
-    public func score(at offset: Int) -> Double {
-        bytes.baseAddress!.loadUnaligned(fromByteOffset: offset, as: Double.self)
-    }
-
     /// Finds a member: its offset, index and score.
     @inlinable
     public func find(_ member: UnsafeRawBufferPointer) -> (offset: Int, index: Int, score: Double)? {

@@ -21,13 +21,31 @@ struct SortedSetIndex {
     @usableFromInline
     init(capacity: Int = SortedSetIndex.minimumCapacity) {
         let n = SortedSetIndex.capacity(for: capacity)
-        slots = .allocate(capacity: n)
-        slots.initialize(repeating: 0, count: n)
+        slots = SortedSetIndex.allocateSlots(n)
         mask = n - 1
     }
 
     @usableFromInline
-    func destroy() { slots.deallocate() }
+    func destroy() { free(slots) }
+
+    /// Zeroed slots; tables of 2 MiB and more are aligned and marked for transparent huge pages,
+    /// since every lookup lands on a random slot.
+    @usableFromInline
+    static func allocateSlots(_ n: Int) -> UnsafeMutablePointer<UInt64> {
+        let bytes = n * 8
+        let hugePage = 2 << 20
+        var p: UnsafeMutableRawPointer? = nil
+        if bytes >= hugePage {
+            _ = posix_memalign(&p, hugePage, bytes)
+            #if canImport(Glibc)
+            _ = madvise(p, bytes, MADV_HUGEPAGE)
+            #endif
+        } else {
+            p = malloc(bytes)
+        }
+        memset(p.unsafelyUnwrapped, 0, bytes)
+        return p.unsafelyUnwrapped.bindMemory(to: UInt64.self, capacity: n)
+    }
 
     /// Smallest power of two holding `elements` at a load of at most 3/4.
     @usableFromInline
@@ -115,8 +133,7 @@ struct SortedSetIndex {
     mutating func resize(to newCapacity: Int) {
         let old = slots
         let oldCapacity = mask + 1
-        slots = .allocate(capacity: newCapacity)
-        slots.initialize(repeating: 0, count: newCapacity)
+        slots = SortedSetIndex.allocateSlots(newCapacity)
         mask = newCapacity - 1
         for j in 0..<oldCapacity {
             let w = old[j]
@@ -126,7 +143,7 @@ struct SortedSetIndex {
             while slots[i] != 0 { i = (i &+ 1) & mask }
             slots[i] = w
         }
-        old.deallocate()
+        free(old)
     }
 
     /// One step of a SCAN: calls `body` with every member whose home bucket is the cursor's, and

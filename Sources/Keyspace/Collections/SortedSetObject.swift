@@ -5,9 +5,6 @@ public final class SortedSetObject: KeyspaceObject {
     @usableFromInline var list: SortedSetSkipList
     @usableFromInline var index: SortedSetIndex
 
-    /// Bytes held by nodes (MEMORY USAGE); the index and header are added by `allocatedBytes`.
-    @usableFromInline var nodeBytes = 0
-
     /// An empty set, its index sized for `capacity` members.
     public init(capacity: Int = 0) {
         list = SortedSetSkipList(seed: 0)
@@ -54,7 +51,8 @@ public final class SortedSetObject: KeyspaceObject {
 
     /// Approximate bytes the set occupies: nodes, index, skiplist header.
     public var allocatedBytes: Int {
-        nodeBytes + (index.mask + 1) * 8 + SortedSetNode.levelsOffset + SortedSetSkipList.maxLevel * SortedSetNode.levelSize + 64
+        list.arena.reservedBytes + (index.mask + 1) * 8 + SortedSetNode.levelsOffset
+            + SortedSetSkipList.maxLevel * SortedSetNode.levelSize + 64
     }
 
     @inlinable
@@ -80,7 +78,6 @@ public final class SortedSetObject: KeyspaceObject {
     public func insert(member: UnsafeRawBufferPointer, score: Double) -> SortedSetNode {
         let node = list.insert(score: score, member: member)
         index.insert(node, hash: SortedSetIndex.hash(member))
-        nodeBytes &+= node.allocationSize
         return node
     }
 
@@ -99,8 +96,7 @@ public final class SortedSetObject: KeyspaceObject {
         let node = SortedSetIndex.node(index.slots[slot])
         index.remove(at: slot)
         list.remove(node)
-        nodeBytes &-= node.allocationSize
-        node.deallocate()
+        list.freeNode(node)
         return true
     }
 
@@ -132,8 +128,7 @@ public final class SortedSetObject: KeyspaceObject {
             list.unlink(node)
             let slot = index.find(node.member, hash: SortedSetIndex.hash(node.member))
             index.remove(at: slot)
-            nodeBytes &-= node.allocationSize
-            node.deallocate()
+            list.freeNode(node)
             removed += 1
         }
         index.shrinkIfSparse()
@@ -201,10 +196,9 @@ public final class SortedSetObject: KeyspaceObject {
 
     /// Adds the next member of a sorted, duplicate-free sequence.
     public func append(member: UnsafeRawBufferPointer, score: Double) {
-        let node = SortedSetNode.allocate(levels: list.randomLevel(), score: score, member: member)
+        let node = list.makeNode(score: score, member: member)
         list.append(node)
         index.insert(node, hash: SortedSetIndex.hash(member))
-        nodeBytes &+= node.allocationSize
     }
 
     public func endAppend() { list.endAppend() }

@@ -20,10 +20,23 @@ public struct SortedSetNode: Equatable {
     @usableFromInline static let levelsOffset = 24
     @usableFromInline static let levelSize = 16
 
+    /// Bytes a node with `levels` levels and a member of `memberLength` bytes needs.
+    @inlinable @inline(__always)
+    static func size(levels: Int, memberLength: Int) -> Int { levelsOffset &+ levels &* levelSize &+ memberLength }
+
+    /// A node in its own malloc block (the skiplist header, accumulators).
     @inlinable
     static func allocate(levels: Int, score: Double, member: UnsafeRawBufferPointer) -> SortedSetNode {
+        let p = malloc(size(levels: levels, memberLength: member.count)).unsafelyUnwrapped
+        return initialize(p, levels: levels, score: score, member: member)
+    }
+
+    /// Writes a node into `p` (at least `size(levels:memberLength:)` bytes).
+    @inlinable
+    static func initialize(_ p: UnsafeMutableRawPointer, levels: Int, score: Double, member: UnsafeRawBufferPointer)
+        -> SortedSetNode
+    {
         let n = member.count
-        let p = malloc(levelsOffset &+ levels &* levelSize &+ n).unsafelyUnwrapped
         p.storeBytes(of: score, as: Double.self)
         p.storeBytes(of: nil, toByteOffset: 8, as: UnsafeMutableRawPointer?.self)
         p.storeBytes(of: UInt64(n) << 8 | UInt64(levels), toByteOffset: 16, as: UInt64.self)
@@ -33,6 +46,7 @@ public struct SortedSetNode: Equatable {
         return SortedSetNode(p)
     }
 
+    /// Frees a node made by `allocate`.
     @inlinable
     func deallocate() { free(raw) }
 
@@ -122,6 +136,7 @@ struct SortedSetSkipList {
     /// Scratch for the per-level predecessors and ranks of an update (kept to avoid a stack array).
     @usableFromInline let update: UnsafeMutablePointer<UnsafeMutableRawPointer>
     @usableFromInline let rank: UnsafeMutablePointer<Int>
+    @usableFromInline var arena = SortedSetNodeArena()
 
     @usableFromInline
     init(seed: UInt64) {
@@ -138,11 +153,15 @@ struct SortedSetSkipList {
     /// Frees every node and the scratch.
     @usableFromInline
     func destroy() {
-        var x = header.forward(0)
-        while let node = x {
-            x = node.forward(0)
-            node.deallocate()
+        if arena.largeNodes > 0 {
+            var x = header.forward(0)
+            while let node = x {
+                x = node.forward(0)
+                let size = node.allocationSize
+                if SortedSetNodeArena.isLarge(size) { free(node.raw) }
+            }
         }
+        arena.destroy()
         header.deallocate()
         update.deallocate()
         rank.deallocate()
@@ -164,9 +183,23 @@ struct SortedSetSkipList {
     /// Inserts a new node for a member known to be absent.
     @inlinable
     mutating func insert(score: Double, member: UnsafeRawBufferPointer) -> SortedSetNode {
-        let node = SortedSetNode.allocate(levels: randomLevel(), score: score, member: member)
+        let node = makeNode(score: score, member: member)
         link(node)
         return node
+    }
+
+    /// A new unlinked node with a random level, from the arena.
+    @inlinable
+    mutating func makeNode(score: Double, member: UnsafeRawBufferPointer) -> SortedSetNode {
+        let levels = randomLevel()
+        let p = arena.allocate(SortedSetNode.size(levels: levels, memberLength: member.count))
+        return SortedSetNode.initialize(p, levels: levels, score: score, member: member)
+    }
+
+    /// Returns an unlinked node's memory to the arena.
+    @inlinable
+    mutating func freeNode(_ node: SortedSetNode) {
+        arena.release(node.raw, size: node.allocationSize)
     }
 
     /// Links `node` (its score and member set, its levels free) at its place.
