@@ -4,77 +4,8 @@ import NIOCore
 import RESP
 @testable import Commands
 
-/// Runs list (plus string and generic) commands the way the dispatcher does, and exposes what a
-/// blocking command asked for and which keys were signalled.
-final class ListHarness {
-    let keyspace = Keyspace(databases: 16)
-    let stats = CommandStats()
-    let encodings = EncodingLimits()
-    let blocked = BlockedClientCount()
-    var now: Int64 = 1_700_000_000_000
-    var protocolVersion = 2
-    var mayBlock = true
-    var lastBlock: BlockRequest?
-    var readyKeys: [String] = []
-    let table: [String: CommandSpec]
-
-    init() {
-        var t: [String: CommandSpec] = [:]
-        for spec in listCommands + stringCommands + genericCommands { t[spec.name] = spec }
-        table = t
-    }
-
-    @discardableResult
-    func run(_ args: String...) -> String { run(args) }
-
-    func run(_ args: [String]) -> String {
-        let bytes = args.map { Array($0.utf8) }
-        let storage = bytes.map { a -> UnsafeMutableRawBufferPointer in
-            let p = UnsafeMutableRawBufferPointer.allocate(byteCount: max(a.count, 1), alignment: 1)
-            a.withUnsafeBytes { p.copyMemory(from: $0) }
-            return p
-        }
-        defer { storage.forEach { $0.deallocate() } }
-        let views = zip(storage, bytes).map { UnsafeRawBufferPointer(rebasing: UnsafeRawBufferPointer($0.0)[0..<$0.1.count]) }
-        let name = args[0].lowercased()
-        guard var spec = table[name] else { return "-ERR unknown command\r\n" }
-        if !spec.subcommands.isEmpty {
-            guard let s = spec.subcommands.first(where: { $0.name == args[1].lowercased() }) else { return "-ERR sub\r\n" }
-            spec = s
-        }
-        if spec.arity >= 0 ? args.count != spec.arity : args.count < -spec.arity {
-            return "-ERR wrong number of arguments for '\(name)' command\r\n"
-        }
-        return views.withUnsafeBufferPointer { argv -> String in
-            var ctx = CommandContext(
-                args: ArgumentList(base: argv.baseAddress!, count: argv.count),
-                reply: RESPWriter(buffer: ByteBufferAllocator().buffer(capacity: 64), protocolVersion: protocolVersion),
-                keyspace: keyspace, db: 0, now: now, stats: stats, limits: CommandLimits())
-            ctx.encodings = encodings
-            ctx.blockedClients = blocked
-            ctx.mayBlock = mayBlock
-            spec.handler(&ctx)
-            lastBlock = ctx.blockRequest
-            readyKeys += ctx.readyKeys.map { String(decoding: $0.key, as: UTF8.self) }
-            return String(decoding: ctx.reply.buffer.readableBytesView, as: UTF8.self)
-        }
-    }
-
-    /// Key indices a spec's finder reports for `args`.
-    func keyIndices(_ args: [String]) -> [Int] {
-        let bytes = args.map { Array($0.utf8) }
-        let storage = bytes.map { a -> UnsafeMutableRawBufferPointer in
-            let p = UnsafeMutableRawBufferPointer.allocate(byteCount: max(a.count, 1), alignment: 1)
-            a.withUnsafeBytes { p.copyMemory(from: $0) }
-            return p
-        }
-        defer { storage.forEach { $0.deallocate() } }
-        let views = zip(storage, bytes).map { UnsafeRawBufferPointer(rebasing: UnsafeRawBufferPointer($0.0)[0..<$0.1.count]) }
-        return views.withUnsafeBufferPointer {
-            table[args[0].lowercased()]!.keys.indices(in: ArgumentList(base: $0.baseAddress!, count: $0.count))
-        }
-    }
-}
+/// The shared harness, under the name these tests were written with.
+typealias ListHarness = Harness
 
 private func bulks(_ items: [String]) -> String { R.array(items.map(R.bulk)) }
 private let nullArray = "*-1\r\n"

@@ -4,51 +4,10 @@ import RESP
 import Testing
 @testable import Commands
 
-/// `Harness` with the set commands in its table and the encoding limits exposed.
-final class SetHarness {
-    let keyspace = Keyspace(databases: 16)
-    let stats = CommandStats()
-    let encodings = EncodingLimits()
-    var now: Int64 = 1_700_000_000_000
-    var protocolVersion = 2
-    let table: [String: CommandSpec]
+/// The shared harness, under the name these tests were written with.
+typealias SetHarness = Harness
 
-    init() {
-        var t: [String: CommandSpec] = [:]
-        for spec in stringCommands + genericCommands + setCommands { t[spec.name] = spec }
-        table = t
-    }
-
-    @discardableResult
-    func run(_ args: String...) -> String { run(args) }
-
-    @discardableResult
-    func run(_ args: [String]) -> String {
-        let bytes = args.map { Array($0.utf8) }
-        let storage = bytes.map { a -> UnsafeMutableRawBufferPointer in
-            let p = UnsafeMutableRawBufferPointer.allocate(byteCount: max(a.count, 1), alignment: 1)
-            a.withUnsafeBytes { p.copyMemory(from: $0) }
-            return p
-        }
-        defer { storage.forEach { $0.deallocate() } }
-        let views = zip(storage, bytes).map { UnsafeRawBufferPointer(rebasing: UnsafeRawBufferPointer($0.0)[0..<$0.1.count]) }
-        var spec = table[args[0].lowercased()]!
-        if !spec.subcommands.isEmpty { spec = spec.subcommands.first { $0.name == args[1].lowercased() }! }
-        let arity = spec.arity
-        if arity >= 0 ? args.count != arity : args.count < -arity {
-            return "-ERR wrong number of arguments for '\(args[0].lowercased())' command\r\n"
-        }
-        return views.withUnsafeBufferPointer { argv in
-            var ctx = CommandContext(
-                args: ArgumentList(base: argv.baseAddress!, count: argv.count),
-                reply: RESPWriter(buffer: ByteBufferAllocator().buffer(capacity: 64), protocolVersion: protocolVersion),
-                keyspace: keyspace, db: 0, now: now, stats: stats, limits: CommandLimits())
-            ctx.encodings = encodings
-            spec.handler(&ctx)
-            return String(decoding: ctx.reply.buffer.readableBytesView, as: UTF8.self)
-        }
-    }
-
+extension Harness {
     /// The members of a set reply (array or RESP3 set), in reply order.
     func members(_ args: String...) -> [String] { SetHarness.parseArray(run(args)) }
 
@@ -63,8 +22,6 @@ final class SetHarness {
         }
         return out
     }
-
-    func encoding(_ key: String) -> String { run("object", "encoding", key) }
 }
 
 /// The lines of a reply ("\r\n" is one Character in Swift).

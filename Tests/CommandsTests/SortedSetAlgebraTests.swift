@@ -4,7 +4,7 @@ import Testing
 
 /// ZUNION / ZINTER / ZDIFF, their STORE forms and ZINTERCARD, with sorted and plain set inputs.
 @Suite struct SortedSetAlgebraTests {
-    static func setup(skiplist: Bool) -> ZHarness {
+    static func setup(skiplist: Bool) -> Harness {
         let h = ZHarness()
         if skiplist { h.encodings.zsetMaxListpackEntries = 0 }
         h.run("ZADD", "u", "1", "a", "2", "b")
@@ -13,7 +13,7 @@ import Testing
     }
 
     /// Stores a plain set directly (the set commands live elsewhere): an object, or an intset.
-    static func storeSet(_ h: ZHarness, _ key: String, _ members: [String]) {
+    static func storeSet(_ h: Harness, _ key: String, _ members: [String]) {
         let set = SetObject()
         for m in members { m.utf8CString.withUnsafeBytes { _ = set.insert(UnsafeRawBufferPointer(rebasing: $0.dropLast())) } }
         key.utf8CString.withUnsafeBytes {
@@ -21,7 +21,7 @@ import Testing
         }
     }
 
-    static func storeIntset(_ h: ZHarness, _ key: String, _ values: [Int16]) {
+    static func storeIntset(_ h: Harness, _ key: String, _ values: [Int16]) {
         var bytes: [UInt8] = [2]
         for v in values.sorted() { bytes += [UInt8(truncatingIfNeeded: v), UInt8(truncatingIfNeeded: v >> 8)] }
         key.utf8CString.withUnsafeBytes { k in

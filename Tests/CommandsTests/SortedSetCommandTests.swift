@@ -4,86 +4,11 @@ import RESP
 import Testing
 @testable import Commands
 
-/// Runs sorted set commands (plus the string and generic ones) like the dispatcher, with settable
-/// encoding limits and a view of blocking requests and signalled keys.
-final class ZHarness {
-    let keyspace = Keyspace(databases: 16)
-    let stats = CommandStats()
-    let encodings = EncodingLimits()
-    let blocked = BlockedClientCount()
-    var now: Int64 = 1_700_000_000_000
-    var protocolVersion = 2
-    var mayBlock = true
-    var lastBlock: BlockRequest? = nil
-    var readyKeys: [String] = []
-    let table: [String: CommandSpec]
-
-    init() {
-        var t: [String: CommandSpec] = [:]
-        for spec in sortedSetCommands + stringCommands + genericCommands {
-            precondition(t[spec.name] == nil, "duplicate \(spec.name)")
-            t[spec.name] = spec
-        }
-        table = t
-        blocked.value = 1
-    }
-
-    @discardableResult
-    func run(_ args: String...) -> String { run(args) }
-
-    func run(_ args: [String]) -> String {
-        String(decoding: runBytes(args.map { Array($0.utf8) }), as: UTF8.self)
-    }
-
-    func runBytes(_ args: [[UInt8]]) -> [UInt8] {
-        let storage = args.map { a -> UnsafeMutableRawBufferPointer in
-            let p = UnsafeMutableRawBufferPointer.allocate(byteCount: max(a.count, 1), alignment: 1)
-            a.withUnsafeBytes { p.copyMemory(from: $0) }
-            return p
-        }
-        defer { storage.forEach { $0.deallocate() } }
-        let views = zip(storage, args).map { UnsafeRawBufferPointer(rebasing: UnsafeRawBufferPointer($0.0)[0..<$0.1.count]) }
-        let name = String(decoding: args[0], as: UTF8.self).lowercased()
-        guard var spec = table[name] else { return Array("-ERR unknown command\r\n".utf8) }
-        if !spec.subcommands.isEmpty {
-            let sub = String(decoding: args[1], as: UTF8.self).lowercased()
-            guard let s = spec.subcommands.first(where: { $0.name == sub }) else { return Array("-ERR unknown subcommand\r\n".utf8) }
-            spec = s
-        }
-        if spec.arity >= 0 ? args.count != spec.arity : args.count < -spec.arity {
-            return Array("-ERR wrong number of arguments for '\(name)' command\r\n".utf8)
-        }
-        return views.withUnsafeBufferPointer { argv -> [UInt8] in
-            var ctx = CommandContext(
-                args: ArgumentList(base: argv.baseAddress!, count: argv.count),
-                reply: RESPWriter(buffer: ByteBufferAllocator().buffer(capacity: 64), protocolVersion: protocolVersion),
-                keyspace: keyspace, db: 0, now: now, stats: stats, limits: CommandLimits())
-            ctx.encodings = encodings
-            ctx.blockedClients = blocked
-            ctx.mayBlock = mayBlock
-            spec.handler(&ctx)
-            lastBlock = ctx.blockRequest
-            readyKeys += ctx.readyKeys.map { String(decoding: $0.key, as: UTF8.self) }
-            return Array(ctx.reply.buffer.readableBytesView)
-        }
-    }
-
-    /// Keys the command table reports for an invocation (what the dispatcher locks).
-    func keyIndices(_ args: String...) -> [Int] {
-        let bytes = args.map { Array($0.utf8) }
-        let storage = bytes.map { a -> UnsafeMutableRawBufferPointer in
-            let p = UnsafeMutableRawBufferPointer.allocate(byteCount: max(a.count, 1), alignment: 1)
-            a.withUnsafeBytes { p.copyMemory(from: $0) }
-            return p
-        }
-        defer { storage.forEach { $0.deallocate() } }
-        let views = zip(storage, bytes).map { UnsafeRawBufferPointer(rebasing: UnsafeRawBufferPointer($0.0)[0..<$0.1.count]) }
-        return views.withUnsafeBufferPointer {
-            table[args[0].lowercased()]!.keys.indices(in: ArgumentList(base: $0.baseAddress!, count: $0.count))
-        }
-    }
-
-    func encoding(_ key: String) -> String { run("OBJECT", "ENCODING", key) }
+/// The shared harness with one blocked client pretended, so that ready-key signals are recorded.
+func ZHarness() -> Harness {
+    let h = Harness()
+    h.blocked.value = 1
+    return h
 }
 
 /// RESP text helpers for sorted set replies.

@@ -4,7 +4,7 @@ import Testing
 /// ZRANGE and friends, ZCOUNT / ZLEXCOUNT, ZREMRANGEBY*, ZRANGESTORE, in both encodings.
 @Suite struct SortedSetRangeTests {
     /// A harness with z = a:1 b:2 c:3 d:4 e:5, compact or skiplist.
-    static func fiveMembers(skiplist: Bool) -> ZHarness {
+    static func fiveMembers(skiplist: Bool) -> Harness {
         let h = ZHarness()
         if skiplist { h.encodings.zsetMaxListpackEntries = 0 }
         h.run("ZADD", "z", "1", "a", "2", "b", "3", "c", "4", "d", "5", "e")

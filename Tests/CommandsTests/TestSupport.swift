@@ -12,12 +12,20 @@ final class Harness {
     var now: Int64 = 1_700_000_000_000
     var protocolVersion = 2
     var limits = CommandLimits()
+    let encodings = EncodingLimits()
+    /// Set `blocked.value` above 0 to have `signalKeyReady` record keys (as if a client waited).
+    let blocked = BlockedClientCount()
+    var mayBlock = true
+    /// What the last command asked for if it wanted to block, and every key signalled ready.
+    var lastBlock: BlockRequest?
+    var readyKeys: [String] = []
     let table: [String: CommandSpec]
 
     init(databases: Int = 16, concurrent: Bool = false) {
         keyspace = Keyspace(databases: databases, concurrent: concurrent)
         var t: [String: CommandSpec] = [:]
-        for spec in stringCommands + genericCommands {
+        let all = stringCommands + genericCommands + listCommands + hashCommands + setCommands + sortedSetCommands
+        for spec in all {
             precondition(t[spec.name] == nil, "duplicate \(spec.name)")
             t[spec.name] = spec
         }
@@ -34,14 +42,8 @@ final class Harness {
     }
 
     func runBytes(_ args: [[UInt8]]) -> [UInt8] {
-        // Each argument in its own allocation, like views into a read buffer.
-        let storage = args.map { a -> UnsafeMutableRawBufferPointer in
-            let p = UnsafeMutableRawBufferPointer.allocate(byteCount: max(a.count, 1), alignment: 1)
-            a.withUnsafeBytes { p.copyMemory(from: $0) }
-            return p
-        }
+        let (storage, views) = Harness.argumentViews(args)
         defer { storage.forEach { $0.deallocate() } }
-        let views = zip(storage, args).map { UnsafeRawBufferPointer(rebasing: UnsafeRawBufferPointer($0.0)[0..<$0.1.count]) }
         let name = String(decoding: args[0], as: UTF8.self).lowercased()
         guard var spec = table[name] else { return Array("-ERR unknown command\r\n".utf8) }
         if !spec.subcommands.isEmpty {
@@ -61,9 +63,39 @@ final class Harness {
                 args: ArgumentList(base: argv.baseAddress!, count: argv.count),
                 reply: RESPWriter(buffer: ByteBufferAllocator().buffer(capacity: 64), protocolVersion: protocolVersion),
                 keyspace: keyspace, db: db, now: now, stats: stats, limits: limits)
+            ctx.encodings = encodings
+            ctx.blockedClients = blocked
+            ctx.mayBlock = mayBlock
             spec.handler(&ctx)
             db = ctx.db
+            lastBlock = ctx.blockRequest
+            readyKeys += ctx.readyKeys.map { String(decoding: $0.key, as: UTF8.self) }
             return Array(ctx.reply.buffer.readableBytesView)
+        }
+    }
+
+    /// Each argument copied into its own allocation, like views into a read buffer; the caller
+    /// deallocates `storage`.
+    static func argumentViews(_ args: [[UInt8]]) -> (storage: [UnsafeMutableRawBufferPointer], views: [UnsafeRawBufferPointer]) {
+        let storage = args.map { a -> UnsafeMutableRawBufferPointer in
+            let p = UnsafeMutableRawBufferPointer.allocate(byteCount: max(a.count, 1), alignment: 1)
+            a.withUnsafeBytes { p.copyMemory(from: $0) }
+            return p
+        }
+        let views = zip(storage, args).map { UnsafeRawBufferPointer(rebasing: UnsafeRawBufferPointer($0.0)[0..<$0.1.count]) }
+        return (storage, views)
+    }
+
+    func encoding(_ key: String) -> String { run("OBJECT", "ENCODING", key) }
+
+    /// Key indices the command table reports for an invocation (what the dispatcher locks).
+    func keyIndices(_ args: String...) -> [Int] { keyIndices(args) }
+
+    func keyIndices(_ args: [String]) -> [Int] {
+        let (storage, views) = Harness.argumentViews(args.map { Array($0.utf8) })
+        defer { storage.forEach { $0.deallocate() } }
+        return views.withUnsafeBufferPointer {
+            table[args[0].lowercased()]!.keys.indices(in: ArgumentList(base: $0.baseAddress!, count: $0.count))
         }
     }
 }
