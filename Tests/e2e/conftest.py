@@ -10,15 +10,21 @@ at teardown (fixture finalizers; an atexit hook as the last resort).
 from __future__ import annotations
 
 import os
+import shutil
+import subprocess
 import sys
+import tempfile
 
 import pytest
 
 sys.path.insert(0, os.path.dirname(__file__))
 
 from helpers import (  # noqa: E402
-    IS_REDIS, TARGET, ServerProcess, server_binary,
+    IS_REDIS, TARGET, RespConn, ServerProcess, free_port, server_binary, wait_for,
 )
+
+# A real redis-server started beside the server under test, for tests that compare the two.
+REDIS_SERVER = shutil.which("redis-server")
 
 
 def pytest_report_header(config):
@@ -153,3 +159,28 @@ def server_factory(request):
             if _failed(request):
                 _report_log(sp, "test failed")
             sp.cleanup()
+
+
+@pytest.fixture(scope="module")
+def redis_peer():
+    port = free_port()
+    workdir = tempfile.mkdtemp(prefix="shoal-e2e-redis-peer-")
+    proc = subprocess.Popen(
+        [REDIS_SERVER, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
+         "--dir", workdir],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        def ready():
+            try:
+                with RespConn(port, timeout=1) as c:
+                    return c.cmd("PING") == "PONG"
+            except OSError:
+                return False
+        wait_for(ready, timeout=15, what="redis-server to answer")
+        with RespConn(port) as c:
+            c.port = port
+            yield c
+    finally:
+        proc.kill()
+        proc.wait(timeout=10)
+        shutil.rmtree(workdir, ignore_errors=True)

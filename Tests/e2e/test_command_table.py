@@ -5,42 +5,13 @@ COMMAND DOCS, so for every command Shoal lists that Redis also has, both must sa
 
 from __future__ import annotations
 
-import shutil
-import subprocess
-import tempfile
-
 import pytest
 
-from helpers import IS_REDIS, RespConn, free_port, wait_for
-
-REDIS_SERVER = shutil.which("redis-server")
+from conftest import REDIS_SERVER
+from helpers import IS_REDIS, RespConn
 
 pytestmark = pytest.mark.skipif(
     IS_REDIS or REDIS_SERVER is None, reason="compares shoal-server with redis-server")
-
-
-@pytest.fixture(scope="module")
-def redis_peer():
-    port = free_port()
-    workdir = tempfile.mkdtemp(prefix="shoal-e2e-redis-peer-")
-    proc = subprocess.Popen(
-        [REDIS_SERVER, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
-         "--dir", workdir],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    try:
-        def ready():
-            try:
-                with RespConn(port, timeout=1) as c:
-                    return c.cmd("PING") == "PONG"
-            except OSError:
-                return False
-        wait_for(ready, timeout=15, what="redis-server to answer")
-        with RespConn(port) as c:
-            yield c
-    finally:
-        proc.kill()
-        proc.wait(timeout=10)
-        shutil.rmtree(workdir, ignore_errors=True)
 
 
 def shared_commands(shoal: RespConn, redis: RespConn) -> list[str]:
