@@ -36,6 +36,18 @@ let package = Package(
         // Redis's glob matching, shared by KEYS / SCAN, CONFIG GET and COMMAND LIST.
         .target(name: "Glob", swiftSettings: hotPath),
         .target(name: "Commands", dependencies: ["RESP", "Keyspace", "Glob"], swiftSettings: hotPath),
+        // The cluster protocol as a pure state machine (no sockets, files or clocks).
+        .target(name: "Cluster", swiftSettings: hotPath),
+        // The cluster bus: message codec (Redis Cluster bus v1 layout) and the NIO transport.
+        .target(
+            name: "ClusterBus",
+            dependencies: [
+                "Cluster",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ],
+            swiftSettings: hotPath
+        ),
         .target(
             name: "ServerConfig",
             dependencies: ["Glob", .product(name: "Logging", package: "swift-log")],
@@ -44,7 +56,7 @@ let package = Package(
         .target(
             name: "Server",
             dependencies: [
-                "RESP", "Keyspace", "Glob", "Commands", "ServerConfig", "LZ4", "CPlatform",
+                "RESP", "Keyspace", "Glob", "Commands", "ServerConfig", "LZ4", "CPlatform", "Cluster", "ClusterBus",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
@@ -67,6 +79,8 @@ let package = Package(
         .testTarget(name: "ServerConfigTests", dependencies: ["ServerConfig", "Glob"]),
         .testTarget(name: "GlobTests", dependencies: ["Glob"]),
         .testTarget(name: "LZ4Tests", dependencies: ["LZ4"]),
+        .testTarget(name: "ClusterTests", dependencies: ["Cluster"]),
+        .testTarget(name: "ClusterBusTests", dependencies: ["ClusterBus", "Cluster"], resources: [.copy("Fixtures")]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -8,6 +8,8 @@ final class LoopState: @unchecked Sendable {
     let stats = CommandStats()
     var netInputBytes = 0
     var netOutputBytes = 0
+    /// Cluster mode: who serves which slot, as this loop last heard.
+    let routing = LoopRouting()
 
     init(eventLoop: EventLoop) { self.eventLoop = eventLoop }
 

@@ -13,10 +13,14 @@ final class CommandTable: @unchecked Sendable {
         let arity: Int
         let access: KeyspaceAccess
         let needsAuth: Bool
+        /// The `write` flag: refused on replicas and while the cluster is down.
+        let isWrite: Bool
         let keys: KeyPositions
         let handler: CommandHandler
         let subcommands: CommandTable?
         let name: String
+        /// The ASKING command itself, which must not consume the flag it sets.
+        var isAsking: Bool { name == "asking" }
     }
 
     let commands: [CommandSpec]
@@ -35,6 +39,7 @@ final class CommandTable: @unchecked Sendable {
         for (i, spec) in self.commands.enumerated() {
             (entries + i).initialize(to: Entry(
                 arity: spec.arity, access: spec.access, needsAuth: !spec.flags.contains("no_auth"),
+                isWrite: spec.flags.contains("write"),
                 keys: spec.keys, handler: spec.handler, subcommands: subcommandTables[i], name: spec.name))
         }
         var capacity = 16

@@ -28,6 +28,10 @@ final class Connection: ChannelInboundHandler {
     /// The blocking command this client waits in (BLPOP ...): no further input is processed
     /// until it is answered, as in Redis.
     private(set) var parkedIn: BlockedClients.Waiter?
+    /// READONLY: a replica serves this client's reads of its master's slots.
+    var clusterReadOnly = false
+    /// ASKING: the next command may use a slot this node is importing (one command only).
+    var asking = false
     var authenticated: Bool {
         didSet { parser.unauthenticated = !authenticated }
     }

@@ -8,10 +8,13 @@ final class Dispatcher: @unchecked Sendable {
     let table: CommandTable
     let keyspace: Keyspace
     let blocked = BlockedClients()
+    /// `cluster-enabled`: every keyed command is routed (`route`) before it runs.
+    let clusterEnabled: Bool
 
-    init(table: CommandTable, keyspace: Keyspace) {
+    init(table: CommandTable, keyspace: Keyspace, clusterEnabled: Bool) {
         self.table = table
         self.keyspace = keyspace
+        self.clusterEnabled = clusterEnabled
     }
 
     @inline(__always)
@@ -48,6 +51,17 @@ final class Dispatcher: @unchecked Sendable {
             ctx.reply.error("NOAUTH Authentication required.")
             return
         }
+        var routedSlot = -1
+        if clusterEnabled {
+            // ASKING lasts for one command (Redis clears CLIENT_ASKING after every other command).
+            let asked = connection.asking
+            guard let slot = route(&ctx, entry, connection) else {
+                connection.asking = false
+                return
+            }
+            routedSlot = slot
+            if asked && !entry.pointee.isAsking { connection.asking = false }
+        }
         connection.info.lastCommand = position
         connection.info.lastSubcommand = subPosition
         ctx.stats.commandsProcessed &+= 1
@@ -62,6 +76,12 @@ final class Dispatcher: @unchecked Sendable {
                 keyspace.lockAll()
                 entry.pointee.handler(&ctx)
                 keyspace.unlockAll()
+            case .keys where routedSlot >= 0:
+                // Cluster mode: every key is in the routed slot.
+                keyspace.lock(slot: routedSlot)
+                entry.pointee.handler(&ctx)
+                if ctx.blockRequest != nil { park(&ctx, connection) }
+                keyspace.unlock(slot: routedSlot)
             case .keys:
                 let slots = lockedSlots(entry.pointee.keys, args)
                 for slot in slots { keyspace.lock(slot: slot) }

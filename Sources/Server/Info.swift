@@ -28,7 +28,7 @@ extension ShoalServer {
             case "stats": lines = statsSection()
             case "replication": lines = replicationSection()
             case "cpu": lines = cpuSection()
-            case "cluster": lines = ["cluster_enabled:0"]
+            case "cluster": lines = ["cluster_enabled:\(cluster == nil ? 0 : 1)"]
             case "keyspace": lines = keyspaceSection()
             default: continue
             }
@@ -45,7 +45,7 @@ extension ShoalServer {
             "redis_git_sha1:00000000",
             "redis_git_dirty:0",
             "redis_build_id:0",
-            "redis_mode:standalone",
+            "redis_mode:\(configuration.clusterEnabled ? "cluster" : "standalone")",
             "os:\(Platform.operatingSystem())",
             "arch_bits:64",
             "monotonic_clock:POSIX clock_gettime",
@@ -74,7 +74,7 @@ extension ShoalServer {
         let all = clients.all
         return [
             "connected_clients:\(all.count)",
-            "cluster_connections:0",
+            "cluster_connections:\(cluster?.linkCount ?? 0)",
             "maxclients:\(settings.maxClients)",
             "client_recent_max_input_buffer:\(all.map(\.queryBufferLength).max() ?? 0)",
             "client_recent_max_output_buffer:0",

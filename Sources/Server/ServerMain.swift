@@ -41,7 +41,7 @@ public enum ServerMain {
         }
 
         let server = ShoalServer(configuration: configuration, logger: logger)
-        logger.notice("Running mode=standalone, port=\(configuration.port), event loops=\(server.ioThreads), PID: \(getpid())")
+        logger.notice("Running mode=\(configuration.clusterEnabled ? "cluster" : "standalone"), port=\(configuration.port), event loops=\(server.ioThreads), PID: \(getpid())")
         do {
             try server.start()
         } catch {

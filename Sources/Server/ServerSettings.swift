@@ -65,6 +65,8 @@ final class ServerSettings: @unchecked Sendable {
             case "list-max-listpack-size", "hash-max-listpack-entries", "hash-max-listpack-value",
                 "set-max-intset-entries", "zset-max-listpack-entries", "zset-max-listpack-value":
                 server.applyEncodingLimits()
+            case let name where name.hasPrefix("cluster-"):
+                server.applyClusterSettings()
             case "requirepass":
                 let value = c.requirePass
                 passwordLock.withLock { password = value.isEmpty ? nil : value }

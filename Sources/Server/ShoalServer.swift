@@ -1,6 +1,8 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import Cluster
+import ClusterBus
 import Commands
 import Dispatch
 import Keyspace
@@ -44,6 +46,8 @@ public final class ShoalServer: @unchecked Sendable {
     /// `expired_keys` counts from the last CONFIG RESETSTAT.
     var expiredKeysAtReset = 0
     private var activeExpireTask: RepeatedTask?
+    /// Cluster mode (`cluster-enabled yes`): the bus and the cluster state machine.
+    private(set) var cluster: ClusterService?
 
     public init(configuration: Configuration, logger: Logger) {
         self.configuration = configuration
@@ -60,8 +64,8 @@ public final class ShoalServer: @unchecked Sendable {
         self.keyspace = Keyspace(databases: settings.databases, concurrent: threads > 1)
         let keyspaceCommands: [CommandSpec] =
             stringCommands + genericCommands + listCommands + hashCommands + setCommands + sortedSetCommands
-        let table = CommandTable(keyspaceCommands + serverCommands())
-        self.dispatcher = Dispatcher(table: table, keyspace: keyspace)
+        let table = CommandTable(keyspaceCommands + serverCommands() + clusterCommands())
+        self.dispatcher = Dispatcher(table: table, keyspace: keyspace, clusterEnabled: configuration.clusterEnabled)
         applyEvictionSettings()
         applyEncodingLimits()
         settings.observe(configuration, server: self)
@@ -122,6 +126,7 @@ public final class ShoalServer: @unchecked Sendable {
             }
         }
         if listeners.isEmpty { throw ServerStartError.bindFailed("no address to listen on") }
+        if configuration.clusterEnabled { try startCluster() }
         scheduleCronJobs()
     }
 
@@ -214,6 +219,11 @@ public final class ShoalServer: @unchecked Sendable {
             return p
         }
         let code = (try? promise.futureResult.wait()) ?? 1
+        if let cluster {
+            // As Redis does on shutdown: the view on disk is the latest one.
+            try? cluster.saveConfig()
+            cluster.stop()
+        }
         for channel in listeners { try? channel.close().wait() }
         try? group.syncShutdownGracefully()
         return code
@@ -295,5 +305,65 @@ final class OpsSampler: @unchecked Sendable {
                 inputKbps: samples.reduce(0) { $0 + $1.input } / n,
                 outputKbps: samples.reduce(0) { $0 + $1.output } / n)
         }
+    }
+}
+
+// MARK: - Cluster mode
+
+extension ShoalServer {
+    /// The cluster directives as the state machine reads them.
+    var clusterSettings: ClusterSettings {
+        let c = configuration
+        let busPort = c.clusterPort != 0 ? c.clusterPort : settings.port + 10000
+        var s = ClusterSettings(port: settings.port, busPort: busPort)
+        s.nodeTimeout = Int64(c.clusterNodeTimeout)
+        s.announceIP = c.clusterAnnounceIP
+        s.announcePort = c.clusterAnnouncePort
+        s.announceBusPort = c.clusterAnnounceBusPort
+        s.announceHostname = c.clusterAnnounceHostname
+        s.humanNodename = c.clusterAnnounceHumanNodename
+        s.preferredEndpointType = EndpointType(rawValue: c.clusterPreferredEndpointType.rawValue) ?? .ip
+        s.requireFullCoverage = c.clusterRequireFullCoverage
+        s.allowReadsWhenDown = c.clusterAllowReadsWhenDown
+        s.replicaValidityFactor = c.clusterReplicaValidityFactor
+        s.replicaNoFailover = c.clusterReplicaNoFailover
+        s.migrationBarrier = c.clusterMigrationBarrier
+        s.allowReplicaMigration = c.clusterAllowReplicaMigration
+        return s
+    }
+
+    /// Loads (or creates) nodes.conf, binds the bus port and starts gossiping.
+    private func startCluster() throws {
+        guard settings.port <= 55535 || configuration.clusterPort != 0 else {
+            throw ServerStartError.bindFailed(
+                "port \(settings.port): Redis port number too high. Cluster communication port is 10,000 port numbers higher than your Redis port. Your Redis port number must be 55535 or less.")
+        }
+        let publisher = RoutingPublisher(loops: loops)
+        let log = self.log
+        let service = try ClusterService(
+            settings: clusterSettings, configPath: configuration.clusterConfigFile, loop: loops[0].eventLoop,
+            log: { level, text in
+                switch level {
+                case .debug: log.debug("\(text)")
+                case .verbose: log.info("\(text)")
+                case .notice: log.notice("\(text)")
+                case .warning: log.warning("\(text)")
+                }
+            },
+            publish: { publisher.publish($0) })
+        var hosts: [String] = []
+        for entry in settings.bindAddresses {
+            var host = entry.hasPrefix("-") ? String(entry.dropFirst()) : entry
+            if host == "*" { host = "0.0.0.0" }
+            if host == "::*" { host = "::" }
+            hosts.append(host)
+        }
+        try service.start(hosts: hosts, busPort: clusterSettings.busPort)
+        cluster = service
+    }
+
+    /// CONFIG SET of a cluster directive.
+    func applyClusterSettings() {
+        cluster?.update(clusterSettings)
     }
 }

@@ -203,6 +203,24 @@ extension ConfigDirective {
         .string("cluster-config-file", \.clusterConfigFile, default: "nodes.conf", .immutable),
         .integer("cluster-node-timeout", \.clusterNodeTimeout, default: 15000, min: 0, max: longMax),
         .integer("cluster-port", \.clusterPort, default: 0, min: 0, max: 65535, .immutable),
+        .string("cluster-announce-ip", \.clusterAnnounceIP, default: ""),
+        .integer("cluster-announce-port", \.clusterAnnouncePort, default: 0, min: 0, max: 65535),
+        .integer("cluster-announce-bus-port", \.clusterAnnounceBusPort, default: 0, min: 0, max: 65535),
+        .string("cluster-announce-hostname", \.clusterAnnounceHostname, default: "", validate: { value in
+            validateNodeLabel(value, what: "Hostnames")
+        }),
+        // Redis 7.2's directive; 7.0 has no human nodename but Shoal gossips it (ping extension).
+        .string("cluster-announce-human-nodename", \.clusterAnnounceHumanNodename, default: "", validate: { value in
+            validateNodeLabel(value, what: "Human nodenames")
+        }),
+        .enumeration("cluster-preferred-endpoint-type", \.clusterPreferredEndpointType, default: .ip),
+        .bool("cluster-require-full-coverage", \.clusterRequireFullCoverage, default: true),
+        .bool("cluster-allow-reads-when-down", \.clusterAllowReadsWhenDown, default: false),
+        .integer("cluster-replica-validity-factor", \.clusterReplicaValidityFactor, default: 10, min: 0,
+                 max: intMax),
+        .bool("cluster-replica-no-failover", \.clusterReplicaNoFailover, default: false),
+        .integer("cluster-migration-barrier", \.clusterMigrationBarrier, default: 1, min: 0, max: intMax),
+        .bool("cluster-allow-replica-migration", \.clusterAllowReplicaMigration, default: true),
         save,
         .string("dbfilename", \.dbFilename, default: "dump.rdb", .protected, validate: { value in
             isBaseName(value) ? nil : "dbfilename can't be a path, just a filename"
@@ -259,6 +277,16 @@ extension ConfigDirective {
         "latency-monitor-threshold", "slowlog-log-slower-than", "slowlog-max-len",
         "supervised", "enable-module-command",
     ]
+
+    /// Redis's check for announced hostnames (and 7.2's human nodenames): letters, digits, '-' and '.'.
+    static func validateNodeLabel(_ value: String, what: String) -> String? {
+        if value.utf8.count >= 256 { return "\(what) must be less than 256 characters" }
+        let ok = value.utf8.allSatisfy { c in
+            (c >= UInt8(ascii: "a") && c <= UInt8(ascii: "z")) || (c >= UInt8(ascii: "A") && c <= UInt8(ascii: "Z"))
+                || (c >= UInt8(ascii: "0") && c <= UInt8(ascii: "9")) || c == UInt8(ascii: "-") || c == UInt8(ascii: ".")
+        }
+        return ok ? nil : "\(what) may only contain alphanumeric characters, hyphens or dots"
+    }
 
     // MARK: Special directives
 

@@ -1,4 +1,11 @@
 /// Redis `loglevel`.
+/// `cluster-preferred-endpoint-type`: what MOVED / ASK and CLUSTER SLOTS name a node by.
+public enum ClusterEndpointType: String, CaseIterable, Sendable {
+    case ip = "ip"
+    case hostname = "hostname"
+    case unknownEndpoint = "unknown-endpoint"
+}
+
 public enum RedisLogLevel: String, CaseIterable, Sendable, Comparable {
     case debug, verbose, notice, warning
 
@@ -97,6 +104,18 @@ public struct ConfigValues: Sendable, Equatable {
     public var clusterConfigFile = "nodes.conf"
     public var clusterNodeTimeout = 15000
     public var clusterPort = 0
+    public var clusterAnnounceIP = ""
+    public var clusterAnnouncePort = 0
+    public var clusterAnnounceBusPort = 0
+    public var clusterAnnounceHostname = ""
+    public var clusterAnnounceHumanNodename = ""
+    public var clusterPreferredEndpointType = ClusterEndpointType.ip
+    public var clusterRequireFullCoverage = true
+    public var clusterAllowReadsWhenDown = false
+    public var clusterReplicaValidityFactor = 10
+    public var clusterReplicaNoFailover = false
+    public var clusterMigrationBarrier = 1
+    public var clusterAllowReplicaMigration = true
     public var savePoints = [
         SavePoint(seconds: 3600, changes: 1), SavePoint(seconds: 300, changes: 100),
         SavePoint(seconds: 60, changes: 10000),

@@ -87,6 +87,18 @@ public final class Configuration: Sendable {
     public var clusterNodeTimeout: Int { read { $0.clusterNodeTimeout } }
     /// 0: port + 10000.
     public var clusterPort: Int { read { $0.clusterPort } }
+    public var clusterAnnounceIP: String { read { $0.clusterAnnounceIP } }
+    public var clusterAnnouncePort: Int { read { $0.clusterAnnouncePort } }
+    public var clusterAnnounceBusPort: Int { read { $0.clusterAnnounceBusPort } }
+    public var clusterAnnounceHostname: String { read { $0.clusterAnnounceHostname } }
+    public var clusterAnnounceHumanNodename: String { read { $0.clusterAnnounceHumanNodename } }
+    public var clusterPreferredEndpointType: ClusterEndpointType { read { $0.clusterPreferredEndpointType } }
+    public var clusterRequireFullCoverage: Bool { read { $0.clusterRequireFullCoverage } }
+    public var clusterAllowReadsWhenDown: Bool { read { $0.clusterAllowReadsWhenDown } }
+    public var clusterReplicaValidityFactor: Int { read { $0.clusterReplicaValidityFactor } }
+    public var clusterReplicaNoFailover: Bool { read { $0.clusterReplicaNoFailover } }
+    public var clusterMigrationBarrier: Int { read { $0.clusterMigrationBarrier } }
+    public var clusterAllowReplicaMigration: Bool { read { $0.clusterAllowReplicaMigration } }
     public var savePoints: [SavePoint] { read { $0.savePoints } }
     public var dbFilename: String { read { $0.dbFilename } }
     public var appendOnly: Bool { read { $0.appendOnly } }

@@ -100,13 +100,6 @@ enum UnimplementedDirectives {
         case "appenddirname":
             if value.isEmpty { return "appenddirname can't be empty" }
             if value.contains("/") { return "appenddirname can't be a path, just a dirname" }
-        case "cluster-announce-hostname":
-            if value.utf8.count >= 256 { return "Hostnames must be less than 256 characters" }
-            let ok = value.utf8.allSatisfy { c in
-                (c >= UInt8(ascii: "a") && c <= UInt8(ascii: "z")) || (c >= UInt8(ascii: "A") && c <= UInt8(ascii: "Z"))
-                    || (c >= UInt8(ascii: "0") && c <= UInt8(ascii: "9")) || c == UInt8(ascii: "-") || c == UInt8(ascii: ".")
-            }
-            if !ok { return "Hostnames may only contain alphanumeric characters, hyphens or dots" }
         default:
             break
         }

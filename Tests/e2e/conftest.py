@@ -184,3 +184,79 @@ def redis_peer():
         proc.kill()
         proc.wait(timeout=10)
         shutil.rmtree(workdir, ignore_errors=True)
+
+
+# ------------------------------------------------------------------------------------------------
+# Redis Cluster fixtures (cluster_helpers.py; tests in test_cluster*.py)
+
+from cluster_helpers import Cluster, start_cluster  # noqa: E402
+
+_CLUSTER6: dict = {}
+
+
+def _cluster_report(c: Cluster, why: str):
+    for node in c.nodes:
+        _report_log(node, why)
+
+
+@pytest.fixture(scope="session")
+def _cluster6_session():
+    """The shared 3 masters + 3 replicas cluster, created once for every read-mostly cluster test."""
+    c = start_cluster(6, replicas=1, node_timeout=10000, name="cluster6")
+    _CLUSTER6["cluster"] = c
+    try:
+        yield c
+    finally:
+        c.cleanup()
+        _CLUSTER6.clear()
+
+
+@pytest.fixture
+def cluster6(request, _cluster6_session):
+    """The shared 6-node cluster (cluster_helpers.Cluster). After each test every node must still run;
+    after the last test of the session that uses it, its nodes are stopped at once (not at the end of
+    the whole session)."""
+    c = _cluster6_session
+    dead = [n.port for n in c.nodes if not n.alive()]
+    if dead:
+        pytest.fail(f"shared cluster nodes {dead} died in an earlier test")
+    yield c
+    if _failed(request):
+        _cluster_report(c, "test failed")
+    dead = [n for n in c.nodes if not n.alive()]
+    for n in dead:
+        _report_log(n, "node died")
+    users = [item for item in request.session.items if "cluster6" in getattr(item, "fixturenames", ())]
+    if users and request.node is users[-1]:
+        c.cleanup()
+    if dead:
+        pytest.fail(f"cluster node(s) {[n.port for n in dead]} not running after the test "
+                    f"(exit codes {[n.proc.poll() for n in dead]})")
+
+
+@pytest.fixture
+def cluster_factory(request):
+    """Clusters of its own for a test that destroys state:
+    factory(n=6, replicas=1, node_timeout=..., create=True, binaries=None) -> Cluster (created, ok,
+    converged), or only started nodes with create=False."""
+    made: list[Cluster] = []
+
+    def factory(n=6, replicas=1, node_timeout=5000, create=True, binaries=None, name=None):
+        nm = name or request.node.name[:24]
+        if create:
+            c = start_cluster(n, replicas=replicas, node_timeout=node_timeout, name=nm, binaries=binaries)
+        else:
+            c = Cluster(n, node_timeout=node_timeout, name=nm, binaries=binaries)
+            made.append(c)
+            c.start()
+        if c not in made:
+            made.append(c)
+        return c
+
+    try:
+        yield factory
+    finally:
+        for c in made:
+            if _failed(request):
+                _cluster_report(c, "test failed")
+            c.cleanup()

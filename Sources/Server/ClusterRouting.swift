@@ -1,0 +1,102 @@
+import Cluster
+import Commands
+import Keyspace
+import NIOConcurrencyHelpers
+import RESP
+
+/// The routing table one event loop reads. Only that loop's thread touches it; publications from
+/// other threads arrive through `EventLoop.execute`, and a version number keeps a late, older
+/// publication from overwriting a newer one set directly on the loop.
+final class LoopRouting {
+    private(set) var table = RoutingTable.empty()
+    private var version: UInt64 = 0
+
+    func install(_ table: RoutingTable, version: UInt64) {
+        guard version > self.version else { return }
+        self.table = table
+        self.version = version
+    }
+}
+
+/// Hands every new routing table to every event loop.
+final class RoutingPublisher: @unchecked Sendable {
+    private let loops: [LoopState]
+    private let lock = NIOLock()
+    private var version: UInt64 = 0
+
+    init(loops: [LoopState]) { self.loops = loops }
+
+    func publish(_ table: RoutingTable) {
+        let version = lock.withLock { () -> UInt64 in
+            self.version += 1
+            return self.version
+        }
+        for state in loops {
+            if state.eventLoop.inEventLoop {
+                // The command that changed the table sees it before its next command runs.
+                state.routing.install(table, version: version)
+            } else {
+                state.eventLoop.execute { state.routing.install(table, version: version) }
+            }
+        }
+    }
+}
+
+/// Redis's cluster redirection errors.
+enum ClusterRedirect {
+    static let crossSlot = "CROSSSLOT Keys in request don't hash to the same slot"
+    static let unbound = "CLUSTERDOWN Hash slot not served"
+    static let down = "CLUSTERDOWN The cluster is down"
+    static let downReadOnly = "CLUSTERDOWN The cluster is down and only accepts read commands"
+    static let tryAgain = "TRYAGAIN Multiple keys request during rehashing of slot"
+}
+
+extension Dispatcher {
+    /// The cluster check every keyed command passes before it runs (Redis's getNodeByQuery):
+    /// all keys in one slot, the slot served here (or readable here), the cluster up.
+    /// Returns the slot (-1 for a command without keys), or nil after writing the error reply.
+    @inline(__always)
+    func route(
+        _ ctx: inout CommandContext, _ entry: UnsafeMutablePointer<CommandTable.Entry>, _ connection: Connection
+    ) -> Int? {
+        let keys = entry.pointee.keys
+        let args = ctx.args
+        var slot = -1
+        if keys.finder == nil && keys.first > 0 && keys.first == keys.last {
+            // The common case (GET, SET, HSET ...): one key at a fixed position, no allocation.
+            if keys.first < args.count { slot = keyHashSlot(args[keys.first]) }
+        } else if keys.finder != nil || keys.first > 0 {
+            for i in keys.indices(in: args) {
+                let s = keyHashSlot(args[i])
+                if slot < 0 {
+                    slot = s
+                } else if s != slot {
+                    ctx.reply.error(ClusterRedirect.crossSlot)
+                    return nil
+                }
+            }
+        }
+        guard slot >= 0 else { return -1 }
+        let table = connection.loop.routing.table
+        let owner = table.owner[slot]
+        if owner == RoutingTable.unassigned {
+            ctx.reply.error(ClusterRedirect.unbound)
+            return nil
+        }
+        if !table.clusterOK {
+            if !table.allowReadsWhenDown {
+                ctx.reply.error(ClusterRedirect.down)
+                return nil
+            }
+            if entry.pointee.isWrite {
+                ctx.reply.error(ClusterRedirect.downReadOnly)
+                return nil
+            }
+        }
+        if owner == table.myIndex { return slot }
+        if connection.asking && table.importing.contains(slot) { return slot }
+        if owner == table.myMasterIndex && connection.clusterReadOnly && !entry.pointee.isWrite { return slot }
+        ctx.reply.error("MOVED \(slot) \(table.endpoints[Int(owner)])")
+        return nil
+    }
+}
