@@ -1,6 +1,12 @@
 /// The node table's records: what this node knows about every node of the cluster (itself
 /// included) and about each bus connection. Internal: the public surface is `ClusterState`.
 
+extension NodeFlags {
+    /// PFAIL or FAIL, as a plain bit test.
+    var unreachable: Bool { rawValue & (NodeFlags.possiblyFailed.rawValue | NodeFlags.failed.rawValue) != 0 }
+    @inline(__always) func has(_ f: NodeFlags) -> Bool { rawValue & f.rawValue != 0 }
+}
+
 /// A deterministic generator: simulations replay exactly from a seed, and node names / election
 /// delays come from here rather than from the system RNG.
 struct SplitMix64: RandomNumberGenerator {
@@ -67,14 +73,19 @@ final class ClusterNode {
         self.createTime = now
     }
 
-    var isMaster: Bool { flags.contains(.master) }
-    var isReplica: Bool { flags.contains(.replica) }
-    var inHandshake: Bool { flags.contains(.handshake) }
-    var isMyself: Bool { flags.contains(.myself) }
+    // Plain bit tests: these run for every node on every tick and message, and OptionSet's
+    // generic algebra is slow in debug builds.
+    @inline(__always) func has(_ f: NodeFlags) -> Bool { flags.rawValue & f.rawValue != 0 }
+    var isMaster: Bool { has(.master) }
+    var isReplica: Bool { has(.replica) }
+    var inHandshake: Bool { has(.handshake) }
+    var isMyself: Bool { has(.myself) }
     /// PFAIL ("timed out" in Redis's words).
-    var timedOut: Bool { flags.contains(.possiblyFailed) }
-    var failed: Bool { flags.contains(.failed) }
-    var hasAddress: Bool { !flags.contains(.noAddress) }
+    var timedOut: Bool { has(.possiblyFailed) }
+    var failed: Bool { has(.failed) }
+    /// PFAIL or FAIL.
+    var unreachable: Bool { flags.rawValue & (NodeFlags.possiblyFailed.rawValue | NodeFlags.failed.rawValue) != 0 }
+    var hasAddress: Bool { !has(.noAddress) }
 }
 
 /// `clusterLink`: one TCP connection of the bus, as far as the protocol cares.

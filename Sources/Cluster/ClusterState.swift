@@ -258,7 +258,7 @@ public final class ClusterState {
     /// detach replicas and master, close both links.
     func deleteNode(_ node: ClusterNode) {
         precondition(node !== myself)
-        for slot in node.slots.slots where slotOwner[slot] === node { deleteSlot(slot) }
+        node.slots.forEachSlot { if slotOwner[$0] === node { deleteSlot($0) } }
         for (slot, n) in migratingTo where n === node { migratingTo[slot] = nil }
         for (slot, n) in importingFrom where n === node { importingFrom[slot] = nil }
         for other in nodeOrder where other !== node {
@@ -281,7 +281,6 @@ public final class ClusterState {
         nodes[node.name] = nil
         node.name = name
         nodes[name] = node
-        todoRouting = true
     }
 
     func lookup(_ text: String) -> ClusterNode? {
@@ -328,7 +327,7 @@ public final class ClusterState {
 
     /// clusterDelNodeSlots.
     func deleteNodeSlots(_ node: ClusterNode) {
-        for slot in node.slots.slots { deleteSlot(slot) }
+        node.slots.forEachSlot { deleteSlot($0) }
         // A replica record can carry stale bits (its master's, from nodes.conf); clear them too.
         node.slots = SlotBitmap()
         node.slotCount = 0

@@ -57,11 +57,10 @@ extension ClusterState {
             if node.pingSent == 0 { continue }
             // Any data proves liveness, not only PONGs.
             let delay = min(pingDelay, dataDelay)
-            if delay > timeout && node.flags.intersection([.possiblyFailed, .failed]).isEmpty {
+            if delay > timeout && !node.unreachable {
                 log(.debug, "*** NODE \(node.name) possibly failing")
                 node.flags.insert(.possiblyFailed)
                 stateMayChange = true
-                todoRouting = true
             }
         }
 
@@ -85,7 +84,7 @@ extension ClusterState {
             if node.failed { failedOwnerExists = true }
             guard node.isMaster else { continue }
             newSize += 1
-            if node.flags.intersection([.failed, .possiblyFailed]).isEmpty { reachableMasters += 1 }
+            if !node.unreachable { reachableMasters += 1 }
         }
         if settings.requireFullCoverage && (assignedSlotCount < SlotBitmap.slotCount || failedOwnerExists) {
             newState = .fail

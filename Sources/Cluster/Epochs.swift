@@ -33,12 +33,12 @@ extension ClusterState {
         var senderSlots = 0
         var migratedOurSlots = 0
         var dirty: [Int] = []
-        for slot in slots.slots {
+        slots.forEachSlot { slot in
             senderSlots += 1
-            if slotOwner[slot] === sender { continue }
+            if slotOwner[slot] === sender { return }
             // An importing slot changes only by hand (a resharding is closing it).
-            if importingFrom[slot] != nil { continue }
-            guard slotOwner[slot] == nil || slotOwner[slot]!.configEpoch < configEpoch else { continue }
+            if importingFrom[slot] != nil { return }
+            guard slotOwner[slot] == nil || slotOwner[slot]!.configEpoch < configEpoch else { return }
             if slotOwner[slot] === myself { dirty.append(slot) }
             if let cm = curMaster, slotOwner[slot] === cm {
                 newMaster = sender

@@ -33,8 +33,11 @@ extension ClusterState {
             log(.warning, "Failover auth denied to \(node.name): can't vote about this master before \(settings.nodeTimeout * 2 - (now - master2.votedTime)) milliseconds")
             return
         }
-        for slot in request.slots.slots {
-            guard let owner = slotOwner[slot], owner.configEpoch > request.configEpoch else { continue }
+        let newer = request.slots.firstSlot { slot in
+            guard let owner = slotOwner[slot] else { return false }
+            return owner.configEpoch > request.configEpoch
+        }
+        if let slot = newer, let owner = slotOwner[slot] {
             log(.warning, "Failover auth denied to \(node.name): slot \(slot) epoch (\(owner.configEpoch)) > reqEpoch (\(request.configEpoch))")
             return
         }
@@ -133,7 +136,7 @@ extension ClusterState {
     func replaceMyMaster(now: Int64) {
         guard myself.isReplica, let old = myself.replicaOf else { return }
         setNodeAsMaster(myself)
-        for slot in old.slots.slots {
+        old.slots.forEachSlot { slot in
             deleteSlot(slot)
             addSlot(slot, to: myself)
         }

@@ -51,7 +51,6 @@ extension ClusterState {
         sendFail(about: node.name)
         todoUpdateState = true
         todoSave = true
-        todoRouting = true
     }
 
     /// clearNodeFailureIfNeeded: a reachable replica or slotless master is cleared at once; a
@@ -63,7 +62,6 @@ extension ClusterState {
             node.flags.remove(.failed)
             todoUpdateState = true
             todoSave = true
-            todoRouting = true
         }
         if node.isMaster && node.slotCount > 0
             && now - node.failTime > settings.nodeTimeout * Self.failUndoTimeMultiplier
@@ -72,7 +70,6 @@ extension ClusterState {
             node.flags.remove(.failed)
             todoUpdateState = true
             todoSave = true
-            todoRouting = true
         }
     }
 }

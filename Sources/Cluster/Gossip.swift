@@ -51,8 +51,7 @@ extension ClusterState {
             iterations -= 1
             let node = nodeOrder[randomInt(count)]
             if node === myself || node.timedOut { continue }
-            if node.flags.contains(.handshake) || node.flags.contains(.noAddress)
-                || (node.link == nil && node.slotCount == 0)
+            if node.inHandshake || !node.hasAddress || (node.link == nil && node.slotCount == 0)
             {
                 freshNodes -= 1  // not exact, as in Redis: it only bounds the loop
                 continue
@@ -133,7 +132,7 @@ extension ClusterState {
             if let node = nodes[g.name] {
                 // Failure reports count only when a master makes them.
                 if sender.isMaster && node !== myself {
-                    if !g.flags.intersection([.failed, .possiblyFailed]).isEmpty {
+                    if g.flags.unreachable {
                         if addFailureReport(node, reporter: sender, now: now) {
                             log(.verbose, "Node \(sender.name) reported node \(node.name) as not reachable.")
                         }
@@ -144,15 +143,14 @@ extension ClusterState {
                 }
                 // Someone hears from the node more recently than we do and nothing suggests it
                 // is down: take the newer pong time (not from the future, 500 ms tolerance).
-                if g.flags.intersection([.failed, .possiblyFailed]).isEmpty && node.pingSent == 0
+                if !g.flags.unreachable && node.pingSent == 0
                     && failureReportCount(node, now: now) == 0
                 {
                     let pongTime = Int64(g.pongReceived) * 1000
                     if pongTime <= now + 500 && pongTime > node.pongReceived { node.pongReceived = pongTime }
                 }
                 // A node we cannot reach, seen at another address by a node that can: move.
-                if !node.flags.intersection([.failed, .possiblyFailed]).isEmpty
-                    && !g.flags.contains(.noAddress) && g.flags.intersection([.failed, .possiblyFailed]).isEmpty
+                if node.unreachable && !g.flags.has(.noAddress) && !g.flags.unreachable
                     && (node.ip.lowercased() != g.ip.lowercased() || node.port != Int(g.port)
                         || node.busPort != Int(g.busPort))
                 {
@@ -164,7 +162,7 @@ extension ClusterState {
                     node.flags.remove(.noAddress)
                     todoRouting = true
                 }
-            } else if !g.flags.contains(.noAddress) && !isForgotten(g.name, now: now) {
+            } else if !g.flags.has(.noAddress) && !isForgotten(g.name, now: now) {
                 // Redis trusts a known node's gossip and adds the node under its real name, no
                 // handshake: a handshake by address could join us to another cluster reusing it.
                 let node = ClusterNode(
@@ -175,8 +173,8 @@ extension ClusterState {
                 node.plaintextPort = Int(g.plaintextPort)
                 node.busPort = Int(g.busPort)
                 addNode(node)
+                // Routing is unaffected: the table appends it and it serves no slots yet.
                 todoSave = true
-                todoRouting = true
             }
         }
     }

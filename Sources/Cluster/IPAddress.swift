@@ -89,6 +89,7 @@ enum IPAddress {
                 continue
             }
             if i == 6 && bestBase == 0 && (bestLen == 6 || (bestLen == 5 && w[5] == 0xffff)) {
+                if !out.hasSuffix(":") { out += ":" }
                 out += "\(w[6] >> 8).\(w[6] & 0xff).\(w[7] >> 8).\(w[7] & 0xff)"
                 break
             }

@@ -103,7 +103,6 @@ extension ClusterState {
                 failing.flags.remove(.possiblyFailed)
                 todoSave = true
                 todoUpdateState = true
-                todoRouting = true
             }
         case .failoverAuthRequest:
             guard let sender else { return }
@@ -171,8 +170,8 @@ extension ClusterState {
 
         // NOFAILOVER is dynamic: the sender's latest word counts (replica ranking needs it).
         if let sender {
-            sender.flags.remove(.noFailover)
-            sender.flags.formUnion(hdr.flags.intersection(.noFailover))
+            let bit = NodeFlags.noFailover.rawValue
+            sender.flags = NodeFlags(rawValue: (sender.flags.rawValue & ~bit) | (hdr.flags.rawValue & bit))
         }
 
         if let sender, type == .ping, !sender.inHandshake, updateAddressIfNeeded(sender, link: link, header: hdr) {
@@ -233,13 +232,13 @@ extension ClusterState {
         // The reverse: the sender claims slots we know a newer owner of (a master back from a
         // partition). Tell it with an UPDATE; one is enough, the rest follow on later pings.
         if dirtySlots {
-            for slot in hdr.slots.slots {
-                guard let owner = slotOwner[slot], owner !== sender else { continue }
-                if owner.configEpoch > senderConfigEpoch {
-                    log(.verbose, "Node \(sender.name) has old slots configuration, sending an UPDATE message about \(owner.name)")
-                    sendUpdate(on: sender.link, about: owner, now: now)
-                    break
-                }
+            let stale = hdr.slots.firstSlot { slot in
+                guard let owner = slotOwner[slot], owner !== sender else { return false }
+                return owner.configEpoch > senderConfigEpoch
+            }
+            if let stale, let owner = slotOwner[stale] {
+                log(.verbose, "Node \(sender.name) has old slots configuration, sending an UPDATE message about \(owner.name)")
+                sendUpdate(on: sender.link, about: owner, now: now)
             }
         }
 

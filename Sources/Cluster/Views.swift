@@ -5,6 +5,14 @@ extension ClusterState {
     public var currentEpoch: UInt64 { epoch }
     public var knownNodeCount: Int { nodes.count }
 
+    /// This node's replication offset, announced in every header and used to rank replicas in an
+    /// election (master_repl_offset, or a replica's processed offset). Replication sets it; until
+    /// then it stays 0, as does every peer's.
+    public var replicationOffset: UInt64 {
+        get { myself.replicationOffset }
+        set { myself.replicationOffset = newValue }
+    }
+
     /// The configEpoch CLUSTER INFO / NODES show: a replica shows its master's.
     func shownEpoch(_ node: ClusterNode) -> UInt64 {
         if node.isReplica, let master = node.replicaOf { return master.configEpoch }
@@ -49,14 +57,14 @@ extension ClusterState {
     /// representClusterNodeFlags.
     static func flagsText(_ flags: NodeFlags) -> String {
         var parts: [String] = []
-        if flags.contains(.myself) { parts.append("myself") }
-        if flags.contains(.master) { parts.append("master") }
-        if flags.contains(.replica) { parts.append("slave") }
-        if flags.contains(.possiblyFailed) { parts.append("fail?") }
-        if flags.contains(.failed) { parts.append("fail") }
-        if flags.contains(.handshake) { parts.append("handshake") }
-        if flags.contains(.noAddress) { parts.append("noaddr") }
-        if flags.contains(.noFailover) { parts.append("nofailover") }
+        if flags.has(.myself) { parts.append("myself") }
+        if flags.has(.master) { parts.append("master") }
+        if flags.has(.replica) { parts.append("slave") }
+        if flags.has(.possiblyFailed) { parts.append("fail?") }
+        if flags.has(.failed) { parts.append("fail") }
+        if flags.has(.handshake) { parts.append("handshake") }
+        if flags.has(.noAddress) { parts.append("noaddr") }
+        if flags.has(.noFailover) { parts.append("nofailover") }
         return parts.isEmpty ? "noflags" : parts.joined(separator: ",")
     }
 
@@ -69,20 +77,7 @@ extension ClusterState {
         return text
     }
 
-    static func ranges(of bitmap: SlotBitmap) -> [ClosedRange<Int>] {
-        var out: [ClosedRange<Int>] = []
-        var start = -1
-        var previous = -2
-        for slot in bitmap.slots {
-            if slot != previous + 1 {
-                if start >= 0 { out.append(start...previous) }
-                start = slot
-            }
-            previous = slot
-        }
-        if start >= 0 { out.append(start...previous) }
-        return out
-    }
+    static func ranges(of bitmap: SlotBitmap) -> [ClosedRange<Int>] { bitmap.ranges }
 
     /// clusterGenNodeDescription: one CLUSTER NODES line, without the newline.
     func describe(_ node: ClusterNode) -> String {
@@ -194,9 +189,13 @@ extension ClusterState {
             endpoints.append(routingEndpoint(node))
         }
         var owner = [Int16](repeating: RoutingTable.unassigned, count: SlotBitmap.slotCount)
-        for node in nodeOrder where node.slotCount > 0 {
-            let i = index[ObjectIdentifier(node)]!
-            for slot in node.slots.slots where slotOwner[slot] === node { owner[slot] = i }
+        owner.withUnsafeMutableBufferPointer { table in
+            for node in nodeOrder where node.slotCount > 0 {
+                let i = index[ObjectIdentifier(node)]!
+                for range in node.slots.ranges {
+                    for slot in range { table[slot] = i }
+                }
+            }
         }
         var migrating: [Int: Int16] = [:]
         for (slot, node) in migratingTo { migrating[slot] = index[ObjectIdentifier(node)] }

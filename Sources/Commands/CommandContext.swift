@@ -78,6 +78,16 @@ public struct CommandContext {
     public var readyKeys: [(db: Int, key: [UInt8])] = []
     /// Set by a blocking command that found nothing to pop (see `block`).
     public var blockRequest: BlockRequest? = nil
+    /// The argument index whose hash slot the dispatcher already computed (to route or lock the
+    /// command), or -1; `key(_:)` then skips a second CRC16. Valid for one handler call only.
+    public var knownSlotIndex = -1
+    public var knownSlot = 0
+
+    /// The key at argument `i`, its slot taken from the dispatcher when it computed it already.
+    @inline(__always)
+    public func key(_ i: Int) -> Key {
+        i == knownSlotIndex ? Key(args[i], slot: knownSlot) : Key(args[i])
+    }
     /// False when the command runs where it must not block (re-run for a woken client, MULTI,
     /// scripts): the handler then replies as on timeout.
     public var mayBlock = true

@@ -36,6 +36,10 @@ public struct KeyPositions: Sendable {
         self.finder = finder
     }
 
+    /// Exactly one key, at a fixed argument position (`first`).
+    @inline(__always)
+    public var isSingleFixedKey: Bool { finder == nil && first > 0 && first == last }
+
     /// The argument indices holding keys for this invocation.
     public func indices(in args: ArgumentList) -> [Int] {
         if let finder { return finder(args) }

@@ -107,7 +107,7 @@ enum ExpireCommands {
             return
         }
         when += base
-        let key = Key(ctx.args[1])
+        let key = ctx.key(1)
         guard let e = ctx.lookupWrite(key) else {
             ctx.reply.integer(0)
             return
@@ -130,7 +130,7 @@ enum ExpireCommands {
     }
 
     static func ttl(_ ctx: inout CommandContext, milliseconds: Bool, absolute: Bool) {
-        guard let e = ctx.lookupRead(Key(ctx.args[1]), touch: false) else {
+        guard let e = ctx.lookupRead(ctx.key(1), touch: false) else {
             ctx.reply.integer(-2)
             return
         }
@@ -144,7 +144,7 @@ enum ExpireCommands {
     }
 
     static func persist(_ ctx: inout CommandContext) {
-        let key = Key(ctx.args[1])
+        let key = ctx.key(1)
         guard ctx.lookupWrite(key) != nil else {
             ctx.reply.integer(0)
             return

@@ -118,7 +118,7 @@ let keyCommands: [CommandSpec] = [
 enum GenericCommands {
     static func del(_ ctx: inout CommandContext) {
         var deleted = 0
-        for i in 1..<ctx.args.count where ctx.keyspace.delete(db: ctx.db, key: Key(ctx.args[i]), now: ctx.now) {
+        for i in 1..<ctx.args.count where ctx.keyspace.delete(db: ctx.db, key: ctx.key(i), now: ctx.now) {
             deleted += 1
         }
         ctx.reply.integer(deleted)
@@ -126,7 +126,7 @@ enum GenericCommands {
 
     static func exists(_ ctx: inout CommandContext) {
         var found = 0
-        for i in 1..<ctx.args.count where ctx.lookupRead(Key(ctx.args[i]), touch: false) != nil {
+        for i in 1..<ctx.args.count where ctx.lookupRead(ctx.key(i), touch: false) != nil {
             found += 1
         }
         ctx.reply.integer(found)
@@ -134,14 +134,14 @@ enum GenericCommands {
 
     static func touch(_ ctx: inout CommandContext) {
         var found = 0
-        for i in 1..<ctx.args.count where ctx.lookupRead(Key(ctx.args[i])) != nil {
+        for i in 1..<ctx.args.count where ctx.lookupRead(ctx.key(i)) != nil {
             found += 1
         }
         ctx.reply.integer(found)
     }
 
     static func type(_ ctx: inout CommandContext) {
-        guard let e = ctx.lookupRead(Key(ctx.args[1]), touch: false) else {
+        guard let e = ctx.lookupRead(ctx.key(1), touch: false) else {
             ctx.reply.simpleString("none")
             return
         }
@@ -267,12 +267,12 @@ enum GenericCommands {
 
     static func rename(_ ctx: inout CommandContext, onlyIfAbsent: Bool) {
         let outcome = ctx.keyspace.rename(
-            db: ctx.db, from: Key(ctx.args[1]), to: Key(ctx.args[2]), onlyIfAbsent: onlyIfAbsent, now: ctx.now)
+            db: ctx.db, from: ctx.key(1), to: ctx.key(2), onlyIfAbsent: onlyIfAbsent, now: ctx.now)
         switch outcome {
         case .noSuchKey: ctx.reply.error(CommandError.noSuchKey)
         case .renamed:
             if onlyIfAbsent { ctx.reply.integer(1) } else { ctx.reply.ok() }
-            signalIfPoppable(&ctx, Key(ctx.args[2]), db: ctx.db)
+            signalIfPoppable(&ctx, ctx.key(2), db: ctx.db)
         case .destinationExists: ctx.reply.integer(0)
         }
     }
@@ -321,8 +321,8 @@ enum GenericCommands {
             ctx.reply.error(KeyErrors.copyAcrossDatabasesInCluster)
             return
         }
-        let source = Key(ctx.args[1])
-        let destination = Key(ctx.args[2])
+        let source = ctx.key(1)
+        let destination = ctx.key(2)
         if destinationDB == ctx.db && source.bytes.elementsEqual(destination.bytes) {
             ctx.reply.error(KeyErrors.sameObject)
             return
@@ -340,7 +340,7 @@ enum GenericCommands {
     // MARK: OBJECT
 
     static func objectEncoding(_ ctx: inout CommandContext) {
-        guard let e = ctx.lookupRead(Key(ctx.args[2]), touch: false) else {
+        guard let e = ctx.lookupRead(ctx.key(2), touch: false) else {
             ctx.reply.null()
             return
         }
@@ -348,7 +348,7 @@ enum GenericCommands {
     }
 
     static func objectRefcount(_ ctx: inout CommandContext) {
-        guard let e = ctx.lookupRead(Key(ctx.args[2]), touch: false) else {
+        guard let e = ctx.lookupRead(ctx.key(2), touch: false) else {
             ctx.reply.null()
             return
         }
@@ -356,7 +356,7 @@ enum GenericCommands {
     }
 
     static func objectIdletime(_ ctx: inout CommandContext) {
-        guard let e = ctx.lookupRead(Key(ctx.args[2]), touch: false) else {
+        guard let e = ctx.lookupRead(ctx.key(2), touch: false) else {
             ctx.reply.null()
             return
         }
@@ -368,7 +368,7 @@ enum GenericCommands {
     }
 
     static func objectFreq(_ ctx: inout CommandContext) {
-        guard let e = ctx.lookupRead(Key(ctx.args[2]), touch: false) else {
+        guard let e = ctx.lookupRead(ctx.key(2), touch: false) else {
             ctx.reply.null()
             return
         }

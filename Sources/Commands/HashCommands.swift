@@ -181,7 +181,7 @@ enum HashCommands {
     }
 
     static func hget(_ ctx: inout CommandContext) {
-        guard let found = readHash(&ctx, Key(ctx.args[1])) else { return }
+        guard let found = readHash(&ctx, ctx.key(1)) else { return }
         if let hash = found, let value = hash.value(of: ctx.args[2]) {
             ctx.reply.bulk(value)
         } else {
@@ -190,7 +190,7 @@ enum HashCommands {
     }
 
     static func hmget(_ ctx: inout CommandContext) {
-        guard let found = readHash(&ctx, Key(ctx.args[1])) else { return }
+        guard let found = readHash(&ctx, ctx.key(1)) else { return }
         let n = ctx.args.count
         ctx.reply.arrayHeader(n - 2)
         for i in 2..<n {
@@ -203,23 +203,23 @@ enum HashCommands {
     }
 
     static func hlen(_ ctx: inout CommandContext) {
-        guard let found = readHash(&ctx, Key(ctx.args[1])) else { return }
+        guard let found = readHash(&ctx, ctx.key(1)) else { return }
         ctx.reply.integer(found?.count ?? 0)
     }
 
     static func hexists(_ ctx: inout CommandContext) {
-        guard let found = readHash(&ctx, Key(ctx.args[1])) else { return }
+        guard let found = readHash(&ctx, ctx.key(1)) else { return }
         ctx.reply.integer(found?.value(of: ctx.args[2]) != nil ? 1 : 0)
     }
 
     static func hstrlen(_ ctx: inout CommandContext) {
-        guard let found = readHash(&ctx, Key(ctx.args[1])) else { return }
+        guard let found = readHash(&ctx, ctx.key(1)) else { return }
         ctx.reply.integer(found?.value(of: ctx.args[2])?.count ?? 0)
     }
 
     /// HKEYS, HVALS, HGETALL: a map for HGETALL in RESP3, flat arrays otherwise.
     static func getAll(_ ctx: inout CommandContext, fields: Bool, values: Bool) {
-        guard let found = readHash(&ctx, Key(ctx.args[1])) else { return }
+        guard let found = readHash(&ctx, ctx.key(1)) else { return }
         let count = found?.count ?? 0
         if fields && values { ctx.reply.mapHeader(count) } else { ctx.reply.arrayHeader(count) }
         guard let hash = found else { return }

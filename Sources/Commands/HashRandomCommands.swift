@@ -30,7 +30,7 @@ extension HashCommands {
             randomFields(&ctx, count: count, withValues: withValues)
             return
         }
-        guard let found = readHash(&ctx, Key(ctx.args[1])) else { return }
+        guard let found = readHash(&ctx, ctx.key(1)) else { return }
         guard let hash = found else {
             ctx.reply.null()
             return
@@ -49,7 +49,7 @@ extension HashCommands {
     /// at least the size), |count| independent draws for a negative one. WITHVALUES pairs are
     /// flat in RESP2 and two-element arrays in RESP3.
     static func randomFields(_ ctx: inout CommandContext, count requested: Int64, withValues: Bool) {
-        guard let found = readHash(&ctx, Key(ctx.args[1])) else { return }
+        guard let found = readHash(&ctx, ctx.key(1)) else { return }
         guard let hash = found, requested != 0 else {
             ctx.reply.arrayHeader(0)
             return
@@ -126,7 +126,7 @@ extension HashCommands {
             ctx.reply.error(KeyErrors.invalidCursor)
             return
         }
-        guard let found = readHash(&ctx, Key(ctx.args[1])) else { return }
+        guard let found = readHash(&ctx, ctx.key(1)) else { return }
         guard let hash = found else {
             ctx.reply.arrayHeader(2)
             ctx.reply.bulk("0")

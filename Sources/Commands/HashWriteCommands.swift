@@ -129,7 +129,7 @@ extension HashCommands {
             ctx.reply.error(CommandError.wrongArity(replyOK ? "hmset" : "hset"))
             return
         }
-        let key = Key(ctx.args[1])
+        let key = ctx.key(1)
         guard let entry = writeHash(&ctx, key) else { return }
         let args = ctx.args
         let created = HashStorage.set(&ctx, key: key, entry: entry, pairCount: (n - 2) / 2) { i in
@@ -139,7 +139,7 @@ extension HashCommands {
     }
 
     static func hsetnx(_ ctx: inout CommandContext) {
-        let key = Key(ctx.args[1])
+        let key = ctx.key(1)
         guard let entry = writeHash(&ctx, key) else { return }
         if let e = entry, HashView(e).value(of: ctx.args[2]) != nil {
             ctx.reply.integer(0)
@@ -150,7 +150,7 @@ extension HashCommands {
     }
 
     static func hdel(_ ctx: inout CommandContext) {
-        let key = Key(ctx.args[1])
+        let key = ctx.key(1)
         guard let found = writeHash(&ctx, key) else { return }
         guard let e = found else {
             ctx.reply.integer(0)
@@ -202,7 +202,7 @@ extension HashCommands {
             ctx.reply.error(CommandError.notInteger)
             return
         }
-        let key = Key(ctx.args[1])
+        let key = ctx.key(1)
         guard let entry = writeHash(&ctx, key) else { return }
         let field = ctx.args[2]
         var old: Int64 = 0
@@ -237,7 +237,7 @@ extension HashCommands {
             ctx.reply.error(HashErrors.incrementNotFinite)
             return
         }
-        let key = Key(ctx.args[1])
+        let key = ctx.key(1)
         guard let entry = writeHash(&ctx, key) else { return }
         let field = ctx.args[2]
         var value: LongDouble = 0

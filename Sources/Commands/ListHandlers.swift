@@ -74,7 +74,7 @@ enum ListCommands {
             }
             count = Int(c)
         }
-        let key = Key(ctx.args[1])
+        let key = ctx.key(1)
         guard let e = ctx.lookupWrite(key) else {
             if count >= 0 { ctx.reply.nullArray() } else { ctx.reply.null() }
             return
@@ -112,7 +112,7 @@ enum ListCommands {
     // MARK: - Reads
 
     static func llen(_ ctx: inout CommandContext) {
-        guard let e = ctx.lookupRead(Key(ctx.args[1])) else {
+        guard let e = ctx.lookupRead(ctx.key(1)) else {
             ctx.reply.integer(0)
             return
         }
@@ -128,7 +128,7 @@ enum ListCommands {
             ctx.reply.error(CommandError.notInteger)
             return
         }
-        guard let e = ctx.lookupRead(Key(ctx.args[1])) else {
+        guard let e = ctx.lookupRead(ctx.key(1)) else {
             ctx.reply.arrayHeader(0)
             return
         }
@@ -163,7 +163,7 @@ enum ListCommands {
     }
 
     static func lindex(_ ctx: inout CommandContext) {
-        guard let e = ctx.lookupRead(Key(ctx.args[1])) else {
+        guard let e = ctx.lookupRead(ctx.key(1)) else {
             ctx.reply.null()
             return
         }
@@ -187,7 +187,7 @@ enum ListCommands {
     // MARK: - Changes in the middle
 
     static func lset(_ ctx: inout CommandContext) {
-        let key = Key(ctx.args[1])
+        let key = ctx.key(1)
         guard let e = ctx.lookupWrite(key) else {
             ctx.reply.error(CommandError.noSuchKey)
             return
@@ -246,7 +246,7 @@ enum ListCommands {
             ctx.reply.error(CommandError.notInteger)
             return
         }
-        let key = Key(ctx.args[1])
+        let key = ctx.key(1)
         guard let e = ctx.lookupWrite(key) else {
             ctx.reply.integer(0)
             return
@@ -268,7 +268,7 @@ enum ListCommands {
             ctx.reply.error(CommandError.notInteger)
             return
         }
-        let key = Key(ctx.args[1])
+        let key = ctx.key(1)
         guard let e = ctx.lookupWrite(key) else {
             ctx.reply.ok()
             return
@@ -341,7 +341,7 @@ enum ListCommands {
         // Redis negates a negative rank; LONG_MIN stays negative there, which every match then
         // satisfies, i.e. it behaves as rank 1 from the back.
         let wantedRank = rank == Int64.min ? 1 : Int(rank.magnitude)
-        guard let e = ctx.lookupRead(Key(ctx.args[1])) else {
+        guard let e = ctx.lookupRead(ctx.key(1)) else {
             if count != -1 { ctx.reply.arrayHeader(0) } else { ctx.reply.null() }
             return
         }

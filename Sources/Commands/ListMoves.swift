@@ -53,7 +53,7 @@ extension ListCommands {
 
     /// Pops from `args[1]` and pushes to `args[2]` (the same list rotates); replies with the element.
     static func move(_ ctx: inout CommandContext, fromFront: Bool, toFront: Bool) {
-        let sourceKey = Key(ctx.args[1])
+        let sourceKey = ctx.key(1)
         guard let e = ctx.lookupWrite(sourceKey) else {
             ctx.reply.null()
             return
@@ -212,7 +212,7 @@ extension ListCommands {
     }
 
     static func blockingMove(_ ctx: inout CommandContext, fromFront: Bool, toFront: Bool, timeout: Double) {
-        if let e = ctx.lookupWrite(Key(ctx.args[1])) {
+        if let e = ctx.lookupWrite(ctx.key(1)) {
             guard e.listObject != nil else {
                 ctx.reply.error(CommandError.wrongType)
                 return

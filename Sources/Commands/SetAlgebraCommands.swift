@@ -11,7 +11,7 @@ extension SetCommands {
         var sets: [SetRef?] = []
         sets.reserveCapacity(keys.count)
         for i in keys {
-            let (set, wrongType) = ctx.readSet(Key(ctx.args[i]))
+            let (set, wrongType) = ctx.readSet(ctx.key(i))
             if wrongType { return nil }
             sets.append(set)
         }
@@ -28,7 +28,7 @@ extension SetCommands {
             guard let s else {
                 // Intersecting with an empty set: nothing, whatever the other sets hold.
                 if let destination {
-                    ctx.keyspace.delete(db: ctx.db, key: Key(ctx.args[destination]), now: ctx.now)
+                    ctx.keyspace.delete(db: ctx.db, key: ctx.key(destination), now: ctx.now)
                     ctx.reply.integer(0)
                 } else if cardinalityLimit != nil {
                     ctx.reply.integer(0)
@@ -64,7 +64,7 @@ extension SetCommands {
             first.forEach { member, integer in
                 if inAll(member, integer) { builder.add(member, integer: integer) }
             }
-            builder.store(&ctx, at: Key(ctx.args[destination]))
+            builder.store(&ctx, at: ctx.key(destination))
             return
         }
         // The reply's length comes first: collect the members (views into the smallest set,
@@ -152,7 +152,7 @@ extension SetCommands {
             }
         }
         if let destination {
-            builder.store(&ctx, at: Key(ctx.args[destination]))
+            builder.store(&ctx, at: ctx.key(destination))
         } else {
             builder.reply(&ctx)
         }

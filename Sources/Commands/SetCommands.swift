@@ -117,7 +117,7 @@ public let setCommands: [CommandSpec] = [
 enum SetCommands {
     /// SADD key member [member ...]
     static func sadd(_ ctx: inout CommandContext) {
-        let key = Key(ctx.args[1])
+        let key = ctx.key(1)
         let e = ctx.lookupWrite(key)
         if let e, e.type != .set {
             ctx.reply.error(CommandError.wrongType)
@@ -132,7 +132,7 @@ enum SetCommands {
 
     /// SREM key member [member ...]
     static func srem(_ ctx: inout CommandContext) {
-        let key = Key(ctx.args[1])
+        let key = ctx.key(1)
         guard let e = ctx.lookupWrite(key) else {
             ctx.reply.integer(0)
             return
@@ -180,14 +180,14 @@ enum SetCommands {
 
     /// SISMEMBER key member
     static func sismember(_ ctx: inout CommandContext) {
-        let (set, wrongType) = ctx.readSet(Key(ctx.args[1]))
+        let (set, wrongType) = ctx.readSet(ctx.key(1))
         if wrongType { return }
         ctx.reply.integer(set?.contains(ctx.args[2]) == true ? 1 : 0)
     }
 
     /// SMISMEMBER key member [member ...]: a missing key is an empty set.
     static func smismember(_ ctx: inout CommandContext) {
-        let (set, wrongType) = ctx.readSet(Key(ctx.args[1]))
+        let (set, wrongType) = ctx.readSet(ctx.key(1))
         if wrongType { return }
         let n = ctx.args.count
         ctx.reply.arrayHeader(n - 2)
@@ -196,15 +196,15 @@ enum SetCommands {
 
     /// SCARD key
     static func scard(_ ctx: inout CommandContext) {
-        let (set, wrongType) = ctx.readSet(Key(ctx.args[1]))
+        let (set, wrongType) = ctx.readSet(ctx.key(1))
         if wrongType { return }
         ctx.reply.integer(set?.count ?? 0)
     }
 
     /// SMOVE source destination member
     static func smove(_ ctx: inout CommandContext) {
-        let source = Key(ctx.args[1])
-        let destination = Key(ctx.args[2])
+        let source = ctx.key(1)
+        let destination = ctx.key(2)
         let member = ctx.args[3]
         guard let src = ctx.lookupWrite(source) else {
             _ = ctx.lookupWrite(destination)

@@ -20,7 +20,7 @@ extension SetCommands {
             }
             count = Int(v)
         }
-        let key = Key(ctx.args[1])
+        let key = ctx.key(1)
         guard let e = ctx.lookupWrite(key) else {
             if count < 0 { ctx.reply.null() } else { ctx.reply.setHeader(0) }
             return
@@ -136,7 +136,7 @@ extension SetCommands {
             }
             requested = v
         }
-        let key = Key(ctx.args[1])
+        let key = ctx.key(1)
         let (found, wrongType) = ctx.readSet(key)
         if wrongType { return }
         guard let set = found else {
@@ -222,7 +222,7 @@ extension SetCommands {
             ctx.reply.error(KeyErrors.invalidCursor)
             return
         }
-        let (found, wrongType) = ctx.readSet(Key(ctx.args[1]))
+        let (found, wrongType) = ctx.readSet(ctx.key(1))
         if wrongType { return }
         guard let set = found else {
             // Redis answers a missing key before looking at the options.

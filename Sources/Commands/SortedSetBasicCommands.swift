@@ -189,7 +189,7 @@ enum SortedSetCommands {
     }
 
     static func zrem(_ ctx: inout CommandContext) {
-        let key = Key(ctx.args[1])
+        let key = ctx.key(1)
         let e: EntryRef
         switch ctx.lookupZSetWrite(key) {
         case .missing:
@@ -224,7 +224,7 @@ enum SortedSetCommands {
     }
 
     static func zcard(_ ctx: inout CommandContext) {
-        switch ctx.lookupZSetRead(Key(ctx.args[1])) {
+        switch ctx.lookupZSetRead(ctx.key(1)) {
         case .missing: ctx.reply.integer(0)
         case .wrongType: return
         case .found(let e): ctx.reply.integer(ZSetValue(e).count)
@@ -232,7 +232,7 @@ enum SortedSetCommands {
     }
 
     static func zscore(_ ctx: inout CommandContext) {
-        switch ctx.lookupZSetRead(Key(ctx.args[1])) {
+        switch ctx.lookupZSetRead(ctx.key(1)) {
         case .missing: ctx.reply.null()
         case .wrongType: return
         case .found(let e):
@@ -242,7 +242,7 @@ enum SortedSetCommands {
 
     static func zmscore(_ ctx: inout CommandContext) {
         var value: ZSetValue? = nil
-        switch ctx.lookupZSetRead(Key(ctx.args[1])) {
+        switch ctx.lookupZSetRead(ctx.key(1)) {
         case .missing: break
         case .wrongType: return
         case .found(let e): value = ZSetValue(e)
@@ -254,7 +254,7 @@ enum SortedSetCommands {
     }
 
     static func zrank(_ ctx: inout CommandContext, reverse: Bool) {
-        switch ctx.lookupZSetRead(Key(ctx.args[1])) {
+        switch ctx.lookupZSetRead(ctx.key(1)) {
         case .missing: ctx.reply.null()
         case .wrongType: return
         case .found(let e):

@@ -23,7 +23,7 @@ extension SortedSetCommands {
             }
             count = Int(c)
         }
-        let key = Key(ctx.args[1])
+        let key = ctx.key(1)
         let entry: EntryRef
         switch ctx.lookupZSetWrite(key) {
         case .missing:
@@ -115,7 +115,7 @@ extension SortedSetCommands {
     static func blockingPop(_ ctx: inout CommandContext, keyIndices: [Int], max: Bool, count: Int,
                             shape: PopShape, timeout: Double) {
         for i in keyIndices {
-            let key = Key(ctx.args[i])
+            let key = ctx.key(i)
             switch ctx.lookupZSetWrite(key) {
             case .missing: continue
             case .wrongType: return

@@ -182,7 +182,7 @@ extension SortedSetCommands {
             ctx.reply.error(ZErrors.minMaxNotFloat)
             return
         }
-        switch ctx.lookupZSetRead(Key(ctx.args[1])) {
+        switch ctx.lookupZSetRead(ctx.key(1)) {
         case .missing: ctx.reply.integer(0)
         case .wrongType: return
         case .found(let e):
@@ -199,7 +199,7 @@ extension SortedSetCommands {
             ctx.reply.error(ZErrors.minMaxNotLex)
             return
         }
-        switch ctx.lookupZSetRead(Key(ctx.args[1])) {
+        switch ctx.lookupZSetRead(ctx.key(1)) {
         case .missing: ctx.reply.integer(0)
         case .wrongType: return
         case .found(let e):

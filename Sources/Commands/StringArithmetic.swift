@@ -21,7 +21,7 @@ extension StringCommands {
     }
 
     static func incrementBy(_ ctx: inout CommandContext, _ increment: Int64) {
-        let key = Key(ctx.args[1])
+        let key = ctx.key(1)
         let entry = ctx.lookupWrite(key)
         var old: Int64 = 0
         if let e = entry {
@@ -55,7 +55,7 @@ extension StringCommands {
     }
 
     static func incrbyfloat(_ ctx: inout CommandContext) {
-        let key = Key(ctx.args[1])
+        let key = ctx.key(1)
         let entry = ctx.lookupWrite(key)
         var value: LongDouble = 0
         if let e = entry {

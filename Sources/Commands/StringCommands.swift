@@ -251,7 +251,7 @@ enum StringCommands {
     }
 
     static func get(_ ctx: inout CommandContext) {
-        let key = Key(ctx.args[1])
+        let key = ctx.key(1)
         guard let e = ctx.keyspace.lookup(db: ctx.db, key: key, now: ctx.now) else {
             ctx.stats.keyspaceMisses &+= 1
             ctx.reply.null()
@@ -267,7 +267,7 @@ enum StringCommands {
 
     static func set(_ ctx: inout CommandContext) {
         if ctx.args.count == 3 {
-            ctx.keyspace.setString(db: ctx.db, key: Key(ctx.args[1]), value: ctx.args[2], now: ctx.now)
+            ctx.keyspace.setString(db: ctx.db, key: ctx.key(1), value: ctx.args[2], now: ctx.now)
             ctx.reply.ok()
             return
         }
@@ -283,7 +283,7 @@ enum StringCommands {
             else { return }
             expireAt = ms
         }
-        let key = Key(ctx.args[1])
+        let key = ctx.key(1)
         let withGet = options.has(ExtendedStringOptions.get)
         if withGet && !ctx.replyGet(key) { return }
         if options.has(ExtendedStringOptions.nx | ExtendedStringOptions.xx) {
@@ -300,7 +300,7 @@ enum StringCommands {
     }
 
     static func setnx(_ ctx: inout CommandContext) {
-        let key = Key(ctx.args[1])
+        let key = ctx.key(1)
         if ctx.lookupWrite(key) != nil {
             ctx.reply.integer(0)
             return
@@ -312,18 +312,18 @@ enum StringCommands {
     /// SETEX key seconds value / PSETEX key milliseconds value.
     static func setWithExpire(_ ctx: inout CommandContext, milliseconds: Bool) {
         guard let at = expireArgument(&ctx, 2, seconds: !milliseconds, relative: true) else { return }
-        ctx.keyspace.setString(db: ctx.db, key: Key(ctx.args[1]), value: ctx.args[3], expireAt: at, now: ctx.now)
+        ctx.keyspace.setString(db: ctx.db, key: ctx.key(1), value: ctx.args[3], expireAt: at, now: ctx.now)
         ctx.reply.ok()
     }
 
     static func getset(_ ctx: inout CommandContext) {
-        let key = Key(ctx.args[1])
+        let key = ctx.key(1)
         guard ctx.replyGet(key) else { return }
         ctx.keyspace.setString(db: ctx.db, key: key, value: ctx.args[2], now: ctx.now)
     }
 
     static func getdel(_ ctx: inout CommandContext) {
-        let key = Key(ctx.args[1])
+        let key = ctx.key(1)
         guard let e = ctx.lookupRead(key) else {
             ctx.reply.null()
             return
@@ -341,7 +341,7 @@ enum StringCommands {
             ctx.reply.error(CommandError.syntax)
             return
         }
-        let key = Key(ctx.args[1])
+        let key = ctx.key(1)
         guard let e = ctx.lookupRead(key) else {
             ctx.reply.null()
             return
@@ -374,7 +374,7 @@ enum StringCommands {
         let n = ctx.args.count
         ctx.reply.arrayHeader(n - 1)
         for i in 1..<n {
-            if let e = ctx.lookupRead(Key(ctx.args[i])), e.isString {
+            if let e = ctx.lookupRead(ctx.key(i)), e.isString {
                 ctx.replyStringValue(e)
             } else {
                 ctx.reply.null()
@@ -389,19 +389,19 @@ enum StringCommands {
             return
         }
         if onlyIfNoneExist {
-            for i in stride(from: 1, to: n, by: 2) where ctx.lookupWrite(Key(ctx.args[i])) != nil {
+            for i in stride(from: 1, to: n, by: 2) where ctx.lookupWrite(ctx.key(i)) != nil {
                 ctx.reply.integer(0)
                 return
             }
         }
         for i in stride(from: 1, to: n, by: 2) {
-            ctx.keyspace.setString(db: ctx.db, key: Key(ctx.args[i]), value: ctx.args[i + 1], now: ctx.now)
+            ctx.keyspace.setString(db: ctx.db, key: ctx.key(i), value: ctx.args[i + 1], now: ctx.now)
         }
         if onlyIfNoneExist { ctx.reply.integer(1) } else { ctx.reply.ok() }
     }
 
     static func append(_ ctx: inout CommandContext) {
-        let key = Key(ctx.args[1])
+        let key = ctx.key(1)
         let bytes = ctx.args[2]
         if let e = ctx.lookupWrite(key) {
             guard e.isString else {
@@ -418,7 +418,7 @@ enum StringCommands {
     }
 
     static func strlen(_ ctx: inout CommandContext) {
-        guard let e = ctx.lookupRead(Key(ctx.args[1])) else {
+        guard let e = ctx.lookupRead(ctx.key(1)) else {
             ctx.reply.integer(0)
             return
         }
@@ -434,7 +434,7 @@ enum StringCommands {
             ctx.reply.error(CommandError.notInteger)
             return
         }
-        guard let e = ctx.lookupRead(Key(ctx.args[1])) else {
+        guard let e = ctx.lookupRead(ctx.key(1)) else {
             ctx.reply.bulk(UnsafeRawBufferPointer(start: nil, count: 0))
             return
         }
@@ -470,7 +470,7 @@ enum StringCommands {
             ctx.reply.error(KeyErrors.offsetOutOfRange)
             return
         }
-        let key = Key(ctx.args[1])
+        let key = ctx.key(1)
         let bytes = ctx.args[3]
         if let e = ctx.lookupWrite(key) {
             guard e.isString else {

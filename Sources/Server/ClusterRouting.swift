@@ -7,14 +7,35 @@ import RESP
 /// The routing table one event loop reads. Only that loop's thread touches it; publications from
 /// other threads arrive through `EventLoop.execute`, and a version number keeps a late, older
 /// publication from overwriting a newer one set directly on the loop.
+///
+/// The fields every keyed command reads are copied out of the table into plain stored
+/// properties and a raw owner array, so the per-command check does no reference counting.
 final class LoopRouting {
     private(set) var table = RoutingTable.empty()
     private var version: UInt64 = 0
+    /// `table.owner`, copied (16384 entries).
+    let owners: UnsafeMutablePointer<Int16>
+    private(set) var myIndex: Int16 = 0
+    private(set) var myMasterIndex: Int16 = -1
+    private(set) var clusterOK = false
+    private(set) var allowReadsWhenDown = false
+
+    init() {
+        owners = .allocate(capacity: SlotBitmap.slotCount)
+        owners.initialize(repeating: RoutingTable.unassigned, count: SlotBitmap.slotCount)
+    }
+
+    deinit { owners.deallocate() }
 
     func install(_ table: RoutingTable, version: UInt64) {
         guard version > self.version else { return }
         self.table = table
         self.version = version
+        table.owner.withUnsafeBufferPointer { owners.update(from: $0.baseAddress!, count: SlotBitmap.slotCount) }
+        myIndex = table.myIndex
+        myMasterIndex = table.myMasterIndex
+        clusterOK = table.clusterOK
+        allowReadsWhenDown = table.allowReadsWhenDown
     }
 }
 
@@ -59,14 +80,19 @@ extension Dispatcher {
     func route(
         _ ctx: inout CommandContext, _ entry: UnsafeMutablePointer<CommandTable.Entry>, _ connection: Connection
     ) -> Int? {
-        let keys = entry.pointee.keys
         let args = ctx.args
         var slot = -1
-        if keys.finder == nil && keys.first > 0 && keys.first == keys.last {
-            // The common case (GET, SET, HSET ...): one key at a fixed position, no allocation.
-            if keys.first < args.count { slot = keyHashSlot(args[keys.first]) }
-        } else if keys.finder != nil || keys.first > 0 {
-            for i in keys.indices(in: args) {
+        let single = entry.pointee.singleKeyIndex
+        if single > 0 {
+            // The common case (GET, SET, HSET ...): one key at a fixed position, no allocation;
+            // the handler reuses the slot (`CommandContext.key`).
+            if single < args.count {
+                slot = keyHashSlot(args[single])
+                ctx.knownSlotIndex = single
+                ctx.knownSlot = slot
+            }
+        } else if entry.pointee.keys.finder != nil || entry.pointee.keys.first > 0 {
+            for i in entry.pointee.keys.indices(in: args) {
                 let s = keyHashSlot(args[i])
                 if slot < 0 {
                     slot = s
@@ -77,14 +103,14 @@ extension Dispatcher {
             }
         }
         guard slot >= 0 else { return -1 }
-        let table = connection.loop.routing.table
-        let owner = table.owner[slot]
+        let routing = connection.routing
+        let owner = routing.owners[slot]
         if owner == RoutingTable.unassigned {
             ctx.reply.error(ClusterRedirect.unbound)
             return nil
         }
-        if !table.clusterOK {
-            if !table.allowReadsWhenDown {
+        if !routing.clusterOK {
+            if !routing.allowReadsWhenDown {
                 ctx.reply.error(ClusterRedirect.down)
                 return nil
             }
@@ -93,9 +119,10 @@ extension Dispatcher {
                 return nil
             }
         }
-        if owner == table.myIndex { return slot }
+        if owner == routing.myIndex { return slot }
+        let table = routing.table
         if connection.asking && table.importing.contains(slot) { return slot }
-        if owner == table.myMasterIndex && connection.clusterReadOnly && !entry.pointee.isWrite { return slot }
+        if owner == routing.myMasterIndex && connection.clusterReadOnly && !entry.pointee.isWrite { return slot }
         ctx.reply.error("MOVED \(slot) \(table.endpoints[Int(owner)])")
         return nil
     }

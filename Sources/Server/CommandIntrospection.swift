@@ -90,7 +90,13 @@ extension ShoalServer {
                     ctx.reply.arrayHeader(lines.count)
                     for line in lines { ctx.reply.simpleString(line) }
                 },
-            ])
+            ]
+        ) { [unowned self] ctx in
+            // COMMAND without a subcommand: every command's info (redis-py's cluster client asks).
+            let table = dispatcher.table
+            ctx.reply.arrayHeader(table.commands.count)
+            for spec in table.commands { writeInfo(spec, parent: nil, &ctx.reply) }
+        }
     }
 
     /// `name` or `container|sub`, any case.

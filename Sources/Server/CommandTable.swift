@@ -16,6 +16,9 @@ final class CommandTable: @unchecked Sendable {
         /// The `write` flag: refused on replicas and while the cluster is down.
         let isWrite: Bool
         let keys: KeyPositions
+        /// The argument index of the only key, when the command has exactly one at a fixed
+        /// position (GET, SET, HSET ...); 0 otherwise.
+        let singleKeyIndex: Int
         let handler: CommandHandler
         let subcommands: CommandTable?
         let name: String
@@ -40,7 +43,8 @@ final class CommandTable: @unchecked Sendable {
             (entries + i).initialize(to: Entry(
                 arity: spec.arity, access: spec.access, needsAuth: !spec.flags.contains("no_auth"),
                 isWrite: spec.flags.contains("write"),
-                keys: spec.keys, handler: spec.handler, subcommands: subcommandTables[i], name: spec.name))
+                keys: spec.keys,
+                singleKeyIndex: spec.keys.isSingleFixedKey ? spec.keys.first : 0, handler: spec.handler, subcommands: subcommandTables[i], name: spec.name))
         }
         var capacity = 16
         while capacity < commands.count * 4 { capacity *= 2 }

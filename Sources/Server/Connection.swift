@@ -19,6 +19,8 @@ final class Connection: ChannelInboundHandler {
     /// The server outlives every connection; an unowned(unsafe) reference costs no reference
     /// counting on the per-command path.
     private unowned(unsafe) let dispatcher: Dispatcher
+    /// This loop's cluster routing (read by every keyed command in cluster mode).
+    unowned(unsafe) let routing: LoopRouting
     /// Bytes received but not yet parsed into a complete command.
     private var pending: ByteBuffer?
     private var context: CommandContext
@@ -44,6 +46,7 @@ final class Connection: ChannelInboundHandler {
         limits.maxBulkLength = server.settings.protoMaxBulkLen
         self.parser = RESPRequestParser(limits: limits)
         self.dispatcher = server.dispatcher
+        self.routing = loop.routing
         self.authenticated = !server.settings.requiresAuth
         self.parser.unauthenticated = !authenticated
         var commandLimits = CommandLimits()

@@ -26,7 +26,8 @@ final class Dispatcher: @unchecked Sendable {
         }
         var entry = table.entries + position
         var subPosition = -1
-        if let subcommands = entry.pointee.subcommands {
+        if let subcommands = entry.pointee.subcommands, args.count >= 2 || entry.pointee.arity != -1 {
+            // A container that accepts no subcommand (COMMAND) runs its own handler below.
             guard args.count >= 2 else {
                 ctx.reply.error(CommandError.wrongArity(entry.pointee.name))
                 return
@@ -57,6 +58,7 @@ final class Dispatcher: @unchecked Sendable {
             let asked = connection.asking
             guard let slot = route(&ctx, entry, connection) else {
                 connection.asking = false
+                ctx.knownSlotIndex = -1
                 return
             }
             routedSlot = slot
@@ -82,6 +84,16 @@ final class Dispatcher: @unchecked Sendable {
                 entry.pointee.handler(&ctx)
                 if ctx.blockRequest != nil { park(&ctx, connection) }
                 keyspace.unlock(slot: routedSlot)
+            case .keys where entry.pointee.singleKeyIndex > 0 && entry.pointee.singleKeyIndex < args.count:
+                // One key (GET, SET, HSET ...): its slot is computed once, for the lock and the handler.
+                let index = entry.pointee.singleKeyIndex
+                let slot = keyHashSlot(args[index])
+                ctx.knownSlotIndex = index
+                ctx.knownSlot = slot
+                keyspace.lock(slot: slot)
+                entry.pointee.handler(&ctx)
+                if ctx.blockRequest != nil { park(&ctx, connection) }
+                keyspace.unlock(slot: slot)
             case .keys:
                 let slots = lockedSlots(entry.pointee.keys, args)
                 for slot in slots { keyspace.lock(slot: slot) }
@@ -91,6 +103,7 @@ final class Dispatcher: @unchecked Sendable {
                 for slot in slots.reversed() { keyspace.unlock(slot: slot) }
             }
         }
+        ctx.knownSlotIndex = -1
         if !ctx.readyKeys.isEmpty {
             let ready = ctx.readyKeys
             ctx.readyKeys = []

@@ -50,7 +50,7 @@ import Testing
         #expect(decoded.body == .update(configEpoch: 1, node: Sample.other, slots: slots))
     }
 
-    @Test func encodeIntoAppendsTheSameBytes() {
+    @Test func encodeIntoAppendsTheSameBytes() throws {
         let message = Sample.richPing
         var bytes: [UInt8] = [9, 9, 9]
         BusCodec.encode(message, into: &bytes)

@@ -110,7 +110,7 @@ import Testing
         }
     }
 
-    @Test func totalLengthAboveTheLimitEndsTheStreamWithoutBuffering() {
+    @Test func totalLengthAboveTheLimitEndsTheStreamWithoutBuffering() throws {
         var bytes = Array("RCmb".utf8) + [0, 0, 0, 0]
         bytes.setU32(4, 0xFFFF_FFFF)
         #expect(frameError(bytes)?.kind == .tooLong)
@@ -124,7 +124,7 @@ import Testing
         var reader = BusFrameReader()
         bytes.setU32(4, UInt32(BusFrameReader.defaultMaximumMessageLength))
         reader.feed(bytes)
-        #expect(throws: Never.self) { #expect(try reader.next() == nil) }
+        #expect(try reader.next() == nil)
         #expect(reader.bufferedByteCount == 8)
     }
 

@@ -55,6 +55,9 @@ final class Simulation {
     var messagesSent = 0
     var messagesDropped = 0
     var keepLogs = false
+    var routingRebuilds = 0
+    /// Build the routing table on every `.routingChanged`, as the shell does.
+    var rebuildRouting = true
     /// Called after every event with the simulation (invariant checks).
     var afterEvent: ((Simulation) -> Void)?
 
@@ -210,7 +213,8 @@ final class Simulation {
             case .saveConfig:
                 node.savedConfig = node.state!.nodesConfig()
             case .routingChanged:
-                _ = node.state!.routingTable()
+                routingRebuilds += 1
+                if rebuildRouting { _ = node.state!.routingTable() }
             case .log(let level, let text):
                 if keepLogs || level == .warning { node.logs.append("\(now) \(text)") }
             }
@@ -254,8 +258,17 @@ final class Simulation {
 
     var states: [ClusterState] { nodes.compactMap { $0.state } }
 
-    /// What `redis-cli --cluster create` does: slots spread evenly, distinct config epochs,
-    /// then every node MEETs the first.
+    /// What `redis-cli --cluster create --cluster-replicas` does after the join: each node past
+    /// the masters replicates master `i % masters`.
+    func attachReplicas(masters: Int) throws {
+        for i in masters..<nodes.count {
+            let master = nodes[i % masters].state!.myName.text
+            apply(try nodes[i].state!.replicate(master, nodeHasKeys: false, now: now), from: i)
+        }
+    }
+
+    /// What `redis-cli --cluster create` does: slots spread evenly over the masters, distinct
+    /// config epochs for all, then every node MEETs the first.
     func createCluster(masters: Int? = nil) throws {
         let masterCount = masters ?? nodes.count
         for i in 0..<masterCount {
@@ -271,32 +284,60 @@ final class Simulation {
         }
     }
 
+    /// redis-cli's wait for the join: while the views differ, once a second, MEET node 0 again
+    /// from every node it does not know yet (a MEET is sent once; if it is lost the handshake
+    /// dies, and redis-cli's clusterManagerWaitForClusterJoin re-sends CLUSTER MEET).
+    func waitForJoin(upTo limit: Int64, retryAfter: Int64 = 3_000) throws -> Int64? {
+        let start = now
+        while now - start < limit {
+            if converged() { return now - start }
+            run(for: 1_000)
+            if now - start >= retryAfter {
+                let first = nodes[0].state!
+                for i in 1..<nodes.count {
+                    guard let state = nodes[i].state,
+                        first.nodes[state.myName] == nil || state.nodes[first.myName] == nil
+                    else { continue }
+                    apply(try state.meet(ip: nodes[0].ip, port: 7000, busPort: 17000, now: now), from: i)
+                }
+            }
+        }
+        return converged() ? now - start : nil
+    }
+
     /// Every live node knows every live node (none in handshake) and agrees on each slot's owner.
     func converged(_ indices: [Int]? = nil) -> Bool {
         let live = (indices ?? Array(0..<nodes.count)).filter { nodes[$0].state != nil }
         guard let first = live.first else { return true }
-        let reference = view(of: nodes[first].state!)
         for i in live {
             let state = nodes[i].state!
-            if state.nodeOrder.contains(where: { $0.inHandshake }) { return false }
             if state.nodes.count != nodes.count { return false }
-            if view(of: state) != reference { return false }
+            if state.nodeOrder.contains(where: { $0.inHandshake }) { return false }
         }
+        let reference = view(of: nodes[first].state!)
+        for i in live where view(of: nodes[i].state!) != reference { return false }
         return true
     }
 
-    /// Slot owners by name plus the member list, as one comparable value.
-    func view(of state: ClusterState) -> [String] {
-        var owners: [String] = []
-        var lastOwner: String? = nil
-        for slot in 0..<SlotBitmap.slotCount {
-            let owner = state.slotOwner[slot]?.name.text ?? "-"
-            if owner != lastOwner {
-                owners.append("\(slot):\(owner)")
-                lastOwner = owner
-            }
+    struct View: Equatable {
+        var members: Set<NodeName>
+        var owners: [NodeName: [UInt64]]
+        var masters: [NodeName: NodeName]
+        var failed: Set<NodeName>
+    }
+
+    /// The member list, each owner's slot bitmap, who replicates whom and who is FAIL, as one
+    /// comparable value.
+    func view(of state: ClusterState) -> View {
+        var owners: [NodeName: [UInt64]] = [:]
+        var masters: [NodeName: NodeName] = [:]
+        var failed: Set<NodeName> = []
+        for node in state.nodeOrder {
+            if node.slotCount > 0 { owners[node.name] = node.slots.words }
+            if node.isReplica, let master = node.replicaOf { masters[node.name] = master.name }
+            if node.failed { failed.insert(node.name) }
         }
-        return state.nodeOrder.map { $0.name.text }.sorted() + owners
+        return View(members: Set(state.nodes.keys), owners: owners, masters: masters, failed: failed)
     }
 
     func allOK(_ indices: [Int]? = nil) -> Bool {
@@ -305,14 +346,22 @@ final class Simulation {
 
     /// No two masters claim one slot for themselves with the same configEpoch.
     func slotClaimConflict() -> String? {
-        var claims: [Int: (NodeName, UInt64)] = [:]
-        for state in states where state.myself.isMaster {
-            let me = state.myself
-            for slot in me.slots.slots {
-                if let other = claims[slot], other.0 != me.name, other.1 == me.configEpoch {
-                    return "slot \(slot) claimed by \(other.0) and \(me.name) with epoch \(me.configEpoch)"
+        var byEpoch: [UInt64: [ClusterNode]] = [:]
+        var collision = false
+        for node in nodes {
+            guard let me = node.state?.myself, me.isMaster, me.slotCount > 0 else { continue }
+            if byEpoch[me.configEpoch] != nil { collision = true }
+            byEpoch[me.configEpoch, default: []].append(me)
+        }
+        if !collision { return nil }
+        for (epoch, claimants) in byEpoch where claimants.count > 1 {
+            for a in 0..<claimants.count {
+                for b in (a + 1)..<claimants.count {
+                    let x = claimants[a].slots.words, y = claimants[b].slots.words
+                    for w in 0..<x.count where x[w] & y[w] != 0 {
+                        return "a slot claimed by \(claimants[a].name) and \(claimants[b].name) with epoch \(epoch)"
+                    }
                 }
-                claims[slot] = (me.name, me.configEpoch)
             }
         }
         return nil

@@ -20,7 +20,7 @@ import socket
 import struct
 import subprocess
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import helpers
@@ -266,8 +266,13 @@ class Cluster:
         argv = ["redis-cli", "--cluster", "create", *[f"127.0.0.1:{n.port}" for n in nodes],
                 "--cluster-replicas", str(replicas), "--cluster-yes"]
         t0 = time.monotonic()
-        res = subprocess.run(argv, capture_output=True, timeout=timeout, stdin=subprocess.DEVNULL,
-                             text=True)
+        try:
+            res = subprocess.run(argv, capture_output=True, timeout=timeout, stdin=subprocess.DEVNULL,
+                                 text=True)
+        except subprocess.TimeoutExpired as e:
+            out = e.stdout.decode(errors="replace") if isinstance(e.stdout, bytes) else (e.stdout or "")
+            raise AssertionError(f"{' '.join(argv)} still running after {timeout}s:\n{out[-3000:]}\n"
+                                 f"{self.logs()}") from None
         self.create_result = res
         if res.returncode != 0:
             raise AssertionError(f"{' '.join(argv)} exited {res.returncode}:\n{res.stdout[-3000:]}\n"

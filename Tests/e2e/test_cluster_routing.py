@@ -9,12 +9,10 @@ from __future__ import annotations
 import os
 import pty
 import random
-import re
 import select
 import subprocess
 import time
 
-import pytest
 
 from cluster_helpers import key_for_slot, key_slot, redis_cli
 from helpers import RespConn, RespError, info_fields, wait_for

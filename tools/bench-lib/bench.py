@@ -19,6 +19,16 @@ callgrind  Instructions per request: the server under `valgrind --tool=callgrind
            instrumentation switched on (`callgrind_control -i on`) only around a fixed
            redis-benchmark workload (-t set,get -c 50 -P 16); total Ir / requests. Shoal runs from
            an `objcopy --strip-debug` copy (valgrind 3.19 refuses Swift 6.3 binaries with debug info).
+cluster    Redis Cluster, per server, interleaved rounds: (a) a fresh 6-node cluster (3 masters +
+           3 replicas, cluster-node-timeout 5000) and the seconds from the start of `redis-cli
+           --cluster create ... --cluster-replicas 1 --cluster-yes` to cluster_state:ok on all six
+           (polled while it runs); (b) then, idle, the cluster-bus bytes each node sends and receives
+           per second: the kernel's per-socket counters (`ss -tinp` bytes_sent / bytes_received of
+           every established socket of the node's PID with a bus port, port+10000, at either end)
+           sampled over --bus-seconds; (c) the cost of the slot check: one node with cluster-enabled
+           yes owning all 16384 slots (CLUSTER ADDSLOTSRANGE 0 16383) against the same binary with
+           cluster-enabled no, redis-benchmark -t set,get -P 16 -r <keyspace> (requests/s, on/off
+           ratio), and callgrind Ir/request for both (unless --no-callgrind).
 
 `--only throughput` means setget,types.
 
@@ -32,6 +42,7 @@ import csv
 import datetime
 import glob
 import io
+import re
 import os
 import shutil
 import signal
@@ -109,13 +120,16 @@ def resp(port: int, *args: str, timeout: float = 5.0) -> bytes:
 
 class Server:
     def __init__(self, name: str, binary: str, extra: list[str], workdir: Path, cpu: int | None,
-                 wrapper: list[str] | None = None):
+                 wrapper: list[str] | None = None, cluster_node_timeout: int | None = None):
         self.name = name
         self.port = free_port()
         self.dir = workdir / f"{name}-{self.port}"
         self.dir.mkdir(parents=True, exist_ok=True)
         argv = [binary, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
                 "--dir", str(self.dir), "--logfile", ""] + extra
+        if cluster_node_timeout is not None:  # cluster mode; the bus listens on port + 10000
+            argv += ["--cluster-enabled", "yes", "--cluster-config-file", str(self.dir / "nodes.conf"),
+                     "--cluster-node-timeout", str(cluster_node_timeout)]
         prefix = []
         if cpu is not None:
             prefix = ["taskset", "-c", str(cpu)]
@@ -480,45 +494,365 @@ def strip_debug(binary: str) -> str:
     return str(dst)
 
 
+def callgrind_per_request(args, workdir: Path, label: str, name: str, binary: str, extra: list[str],
+                          cpu_server, cpu_client, cluster_node_timeout: int | None = None,
+                          setup=None, keyspace: int | None = None) -> dict:
+    """One server under callgrind, instrumentation on only around redis-benchmark -t set,get -P 16
+    (-r keyspace if given): {ir, requests, per_request}. `setup(server)` runs before instrumentation
+    is switched on."""
+    target = strip_debug(binary) if name == "shoal" else binary
+    cg_dir = workdir / f"callgrind-{label}"
+    cg_dir.mkdir(exist_ok=True)
+    cg_out = cg_dir / "callgrind.out"
+    wrapper = ["valgrind", "--tool=callgrind", "--instr-atstart=no", f"--callgrind-out-file={cg_out}"]
+    s = Server(label, target, extra, workdir, cpu_server, wrapper=wrapper, cluster_node_timeout=cluster_node_timeout)
+    try:
+        s.start(timeout=300)
+        if setup is not None:
+            setup(s)
+        on = subprocess.run(["callgrind_control", "-i", "on", str(s.pid)], capture_output=True, timeout=120)
+        if on.returncode != 0:
+            raise BenchError(f"callgrind_control -i on failed: {on.stdout!r} {on.stderr!r}")
+        argv = (["taskset", "-c", str(cpu_client)] if cpu_client is not None else []) + [
+            "redis-benchmark", "-h", "127.0.0.1", "-p", str(s.port), "-t", "set,get",
+            "-n", str(args.cg_requests), "-c", "50", "-P", "16", "-q"]
+        if keyspace:
+            argv += ["-r", str(keyspace)]
+        res = subprocess.run(argv, capture_output=True, timeout=1800, stdin=subprocess.DEVNULL)
+        if res.returncode != 0:
+            raise BenchError(f"redis-benchmark under callgrind failed: {res.stderr[-300:]!r}")
+        subprocess.run(["callgrind_control", "-i", "off", str(s.pid)], capture_output=True, timeout=120)
+        rc = s.stop(timeout=120)
+        total = 0
+        files = sorted(glob.glob(str(cg_out) + "*"))
+        for path in files:
+            with open(path, errors="replace") as f:
+                for line in f:
+                    if line.startswith("totals:"):
+                        total += int(line.split()[1])
+        if total == 0:
+            raise BenchError(f"no instructions collected ({files}, exit {rc}):\n{s.log_tail()}")
+        requests = 2 * args.cg_requests  # SET + GET
+        log(f"callgrind {label}: {total:,} Ir / {requests:,} requests = {total / requests:,.0f} Ir/request")
+        return {"ir": total, "requests": requests, "per_request": total / requests}
+    finally:
+        s.stop()
+
+
 def measure_instructions(args, workdir: Path, cpu_server, cpu_client):
     out = {}
     for name, binary, extra in server_specs(args):
-        target = strip_debug(binary) if name == "shoal" else binary
-        cg_dir = workdir / f"callgrind-{name}"
-        cg_dir.mkdir(exist_ok=True)
-        cg_out = cg_dir / "callgrind.out"
-        wrapper = ["valgrind", "--tool=callgrind", "--instr-atstart=no", f"--callgrind-out-file={cg_out}"]
-        s = Server(name, target, extra, workdir, cpu_server, wrapper=wrapper)
         try:
-            s.start(timeout=300)
-            on = subprocess.run(["callgrind_control", "-i", "on", str(s.pid)], capture_output=True, timeout=120)
-            if on.returncode != 0:
-                raise BenchError(f"callgrind_control -i on failed: {on.stdout!r} {on.stderr!r}")
-            argv = (["taskset", "-c", str(cpu_client)] if cpu_client is not None else []) + [
-                "redis-benchmark", "-h", "127.0.0.1", "-p", str(s.port), "-t", "set,get",
-                "-n", str(args.cg_requests), "-c", "50", "-P", "16", "-q"]
-            res = subprocess.run(argv, capture_output=True, timeout=1800, stdin=subprocess.DEVNULL)
-            if res.returncode != 0:
-                raise BenchError(f"redis-benchmark under callgrind failed: {res.stderr[-300:]!r}")
-            subprocess.run(["callgrind_control", "-i", "off", str(s.pid)], capture_output=True, timeout=120)
-            rc = s.stop(timeout=120)
-            total = 0
-            files = sorted(glob.glob(str(cg_out) + "*"))
-            for path in files:
-                with open(path, errors="replace") as f:
-                    for line in f:
-                        if line.startswith("totals:"):
-                            total += int(line.split()[1])
-            if total == 0:
-                raise BenchError(f"no instructions collected ({files}, exit {rc}):\n{s.log_tail()}")
-            requests = 2 * args.cg_requests  # SET + GET
-            out[name] = {"ir": total, "requests": requests, "per_request": total / requests}
-            log(f"callgrind {name}: {total:,} Ir / {requests:,} requests = {total / requests:,.0f} Ir/request")
+            out[name] = callgrind_per_request(args, workdir, name, name, binary, extra, cpu_server, cpu_client)
         except (BenchError, subprocess.TimeoutExpired, subprocess.CalledProcessError) as e:
             log(f"callgrind {name}: {e}")
-        finally:
-            s.stop()
     return out
+
+
+# ------------------------------------------------------------------------------------------------
+# Cluster: creation time, idle bus traffic, cost of the slot check
+
+CLUSTER_NODES = 6
+CLUSTER_REPLICAS = 1
+BUS_PORT_INCR = 10000
+
+
+def resp_reply(sock: socket.socket, *args: str) -> str:
+    """Send one command on an open connection; return a status/error line or a whole bulk string."""
+    sock.sendall(b"*%d\r\n" % len(args) + b"".join(b"$%d\r\n%s\r\n" % (len(a.encode()), a.encode()) for a in args))
+    data = b""
+    while b"\r\n" not in data:
+        chunk = sock.recv(65536)
+        if not chunk:
+            raise BenchError("connection closed")
+        data += chunk
+    first, rest = data.split(b"\r\n", 1)
+    if first.startswith(b"$"):
+        n = int(first[1:])
+        if n < 0:
+            return ""
+        while len(rest) < n + 2:
+            chunk = sock.recv(65536)
+            if not chunk:
+                raise BenchError("connection closed")
+            rest += chunk
+        return rest[:n].decode(errors="replace")
+    return first.decode(errors="replace")
+
+
+def cluster_state(sock: socket.socket) -> str:
+    for line in resp_reply(sock, "CLUSTER", "INFO").splitlines():
+        if line.startswith("cluster_state:"):
+            return line.split(":", 1)[1].strip()
+    return "?"
+
+
+def wait_cluster_ok(nodes: list["Server"], timeout: float, interval: float = 0.05, proc=None) -> float:
+    """Poll CLUSTER INFO on every node (one connection each) until all say cluster_state:ok; return
+    time.monotonic() at that moment. `proc` (redis-cli) failing ends the wait early."""
+    socks = [socket.create_connection(("127.0.0.1", n.port), timeout=10) for n in nodes]
+    try:
+        deadline = time.monotonic() + timeout
+        while True:
+            if all(cluster_state(s) == "ok" for s in socks):
+                return time.monotonic()
+            if proc is not None and proc.poll() not in (None, 0):
+                raise BenchError(f"redis-cli --cluster create exited {proc.returncode}")
+            if time.monotonic() > deadline:
+                raise BenchError(f"cluster_state not ok on all {len(nodes)} nodes after {timeout}s")
+            time.sleep(interval)
+    finally:
+        for s in socks:
+            s.close()
+
+
+def wait_cluster_converged(nodes: list["Server"], timeout: float = 60, interval: float = 0.2) -> float:
+    """Every node knows every node, with the replicas' roles, and nothing in handshake/fail; returns
+    time.monotonic() at that moment."""
+    want_replicas = len(nodes) // (CLUSTER_REPLICAS + 1) * CLUSTER_REPLICAS
+    deadline = time.monotonic() + timeout
+    while True:
+        ok = True
+        for n in nodes:
+            with socket.create_connection(("127.0.0.1", n.port), timeout=10) as s:
+                lines = [l.split() for l in resp_reply(s, "CLUSTER", "NODES").splitlines() if l.strip()]
+            flags = [l[2].split(",") for l in lines]
+            if (len(lines) != len(nodes) or sum("slave" in f for f in flags) != want_replicas
+                    or any(set(f) & {"handshake", "fail?", "fail", "noaddr"} for f in flags)):
+                ok = False
+                break
+        if ok:
+            return time.monotonic()
+        if time.monotonic() > deadline:
+            raise BenchError(f"cluster not converged after {timeout}s")
+        time.sleep(interval)
+
+
+def start_cluster_nodes(name: str, binary: str, extra: list[str], workdir: Path, cpu, node_timeout: int) -> list["Server"]:
+    nodes = []
+    try:
+        for i in range(CLUSTER_NODES):
+            nodes.append(Server(f"{name}-node{i}", binary, extra, workdir, cpu, cluster_node_timeout=node_timeout))
+        for n in nodes:
+            n.start()
+        return nodes
+    except BaseException:
+        for n in nodes:
+            n.stop()
+        raise
+
+
+def create_cluster(nodes: list["Server"], cpu_client, timeout: float = 180) -> dict:
+    """redis-cli --cluster create (--cluster-replicas 1 --cluster-yes), timed: seconds from its start
+    to cluster_state:ok on every node (polled while it runs), to redis-cli's own exit, and to every
+    node showing all 6 nodes with their roles (3 masters + 3 replicas)."""
+    argv = (["taskset", "-c", str(cpu_client)] if cpu_client is not None else []) + [
+        "redis-cli", "--cluster", "create", *[f"127.0.0.1:{n.port}" for n in nodes],
+        "--cluster-replicas", str(CLUSTER_REPLICAS), "--cluster-yes"]
+    out_path = nodes[0].dir / "create.log"
+    with open(out_path, "wb") as out:
+        t0 = time.monotonic()
+        proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT)
+        try:
+            t_ok = wait_cluster_ok(nodes, timeout, proc=proc)
+            rc = proc.wait(timeout=timeout)
+            t_cli = time.monotonic()
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait()
+    if rc != 0:
+        raise BenchError(f"redis-cli --cluster create exited {rc}: {out_path.read_text(errors='replace')[-500:]}")
+    t_conv = wait_cluster_converged(nodes, timeout, interval=0.05)
+    return {"ok_s": t_ok - t0, "cli_s": t_cli - t0, "converged_s": t_conv - t0}
+
+
+_SS_SOCKET = re.compile(r"^\s*\d+\s+\d+\s+(\S+):(\d+)\s+(\S+):(\d+)\s.*?pid=(\d+)")
+
+
+def bus_socket_bytes(pids: set[int], bus_ports: set[int]) -> dict[tuple, tuple[int, int]]:
+    """(pid, local, lport, remote, rport) -> (bytes_sent, bytes_received) for every established TCP
+    socket of these processes with a bus port at either end (`ss -tinp`: the kernel's own counters)."""
+    res = subprocess.run(["ss", "-tinpH", "state", "established"], capture_output=True, text=True, timeout=30)
+    if res.returncode != 0:
+        raise BenchError(f"ss failed: {res.stderr[-300:]}")
+    out: dict[tuple, tuple[int, int]] = {}
+    key = None
+    for line in res.stdout.splitlines():
+        m = _SS_SOCKET.match(line)
+        if m:
+            lport, rport, pid = int(m.group(2)), int(m.group(4)), int(m.group(5))
+            key = (pid, m.group(1), lport, m.group(3), rport) \
+                if pid in pids and (lport in bus_ports or rport in bus_ports) else None
+            continue
+        if key is not None and ("bytes_" in line):
+            sent = re.search(r"\bbytes_sent:(\d+)", line)
+            recv = re.search(r"\bbytes_received:(\d+)", line)
+            out[key] = (int(sent.group(1)) if sent else 0, int(recv.group(1)) if recv else 0)
+            key = None
+    return out
+
+
+def measure_bus_idle(nodes: list["Server"], seconds: float) -> dict:
+    """Bytes each node sends and receives on cluster-bus sockets while the cluster is idle:
+    per-socket deltas of the kernel's counters over `seconds` (a socket opened meanwhile counts
+    whole; one closed meanwhile is lost, and counted in `churn`)."""
+    pids = {n.pid for n in nodes}
+    bus_ports = {n.port + BUS_PORT_INCR for n in nodes}
+    before = bus_socket_bytes(pids, bus_ports)
+    t0 = time.monotonic()
+    time.sleep(seconds)
+    after = bus_socket_bytes(pids, bus_ports)
+    dt = time.monotonic() - t0
+    sent = {p: 0 for p in pids}
+    recv = {p: 0 for p in pids}
+    for k, (s1, r1) in after.items():
+        s0, r0 = before.get(k, (0, 0))
+        sent[k[0]] += s1 - s0
+        recv[k[0]] += r1 - r0
+    churn = len(set(before) ^ set(after))
+    per_node_sent = [sent[n.pid] / dt for n in nodes]
+    per_node_recv = [recv[n.pid] / dt for n in nodes]
+    return {"sent": statistics.mean(per_node_sent), "recv": statistics.mean(per_node_recv),
+            "max_sent": max(per_node_sent), "sockets": len(after), "churn": churn, "seconds": dt}
+
+
+def setup_one_node_cluster(s: "Server", timeout: float = 120):
+    """A lone cluster-mode node takes all 16384 slots (a one-node cluster) and waits for ok."""
+    line = resp(s.port, "CLUSTER", "ADDSLOTSRANGE", "0", "16383")
+    if line != b"+OK":
+        raise BenchError(f"{s.name}: CLUSTER ADDSLOTSRANGE 0 16383 -> {line!r}")
+    wait_cluster_ok([s], timeout, interval=0.1)
+
+
+def measure_cluster(args, workdir: Path, cpu_server, cpu_client) -> dict:
+    out: dict = {"create": {}, "bus": {}, "slots": {}, "slots_cg": {}}
+    specs = server_specs(args)
+    # (a) + (b): a fresh 6-node cluster per server per round, servers interleaved
+    for rnd in range(args.rounds):
+        for name, binary, extra in specs:
+            nodes = []
+            try:
+                nodes = start_cluster_nodes(f"{name}-r{rnd}", binary, extra, workdir, cpu_server,
+                                            args.cluster_node_timeout)
+                c = create_cluster(nodes, cpu_client)
+                out["create"].setdefault(name, []).append(c)
+                log(f"cluster round {rnd + 1}/{args.rounds} {name:<5} create -> cluster_state:ok on all "
+                    f"{CLUSTER_NODES}: {c['ok_s']:.2f} s (redis-cli exited after {c['cli_s']:.2f} s, "
+                    f"all roles known after {c['converged_s']:.2f} s)")
+                if args.bus_seconds > 0:
+                    wait_cluster_converged(nodes)
+                    time.sleep(args.bus_settle)
+                    b = measure_bus_idle(nodes, args.bus_seconds)
+                    out["bus"].setdefault(name, []).append(b)
+                    log(f"cluster round {rnd + 1}/{args.rounds} {name:<5} idle bus over {b['seconds']:.0f} s: "
+                        f"{b['sent'] / 1000:.2f} kB/s sent, {b['recv'] / 1000:.2f} kB/s received per node "
+                        f"(max {b['max_sent'] / 1000:.2f}; {b['sockets']} sockets, {b['churn']} opened/closed)")
+            except (BenchError, subprocess.TimeoutExpired, OSError) as e:
+                log(f"cluster {name} round {rnd + 1}: {e}")
+                for n in nodes:
+                    if n.proc and n.proc.poll() is not None:
+                        log(f"{n.name} died:\n{n.log_tail()}")
+            finally:
+                for n in nodes:
+                    n.stop()
+    # (c): one node, cluster-enabled no vs yes (owning every slot): throughput, then instructions
+    variants = []
+    for name, binary, extra in specs:
+        variants.append((name, "off", binary, extra))
+        variants.append((name, "on", binary, extra))
+    servers = {}
+    try:
+        for name, mode, binary, extra in variants:
+            label = f"{name}-cluster-{mode}"
+            try:
+                s = Server(label, binary, extra, workdir, cpu_server,
+                           cluster_node_timeout=args.cluster_node_timeout if mode == "on" else None).start()
+                servers[(name, mode)] = s
+                if mode == "on":
+                    setup_one_node_cluster(s)
+                run_benchmark(s.port, min(args.requests, 20000), 16, 50, args.keyspace, cpu_client)  # warm-up
+            except (BenchError, subprocess.TimeoutExpired, OSError) as e:
+                log(f"slot check {label}: {e}")
+                servers.pop((name, mode), None)
+        for rnd in range(args.rounds):
+            for (name, mode), s in servers.items():  # interleaved: redis off, redis on, shoal off, shoal on
+                try:
+                    r = run_benchmark(s.port, args.requests, 16, 50, args.keyspace, cpu_client)
+                except (BenchError, subprocess.TimeoutExpired) as e:
+                    log(f"slot check {name} cluster {mode} round {rnd + 1}: {e}")
+                    continue
+                for test, v in r.items():
+                    out["slots"].setdefault(name, {}).setdefault(mode, {}).setdefault(test, []).append(v)
+                log(f"slot check round {rnd + 1}/{args.rounds} {name:<5} cluster-enabled {'yes' if mode == 'on' else 'no ':<3} "
+                    + "  ".join(f"{t} {v['rps']:>10.0f} rps" for t, v in r.items()))
+    finally:
+        for s in servers.values():
+            s.stop()
+    if not args.no_callgrind:
+        for name, mode, binary, extra in variants:
+            try:
+                out["slots_cg"].setdefault(name, {})[mode] = callgrind_per_request(
+                    args, workdir, f"{name}-cluster-{mode}", name, binary, extra, cpu_server, cpu_client,
+                    cluster_node_timeout=args.cluster_node_timeout if mode == "on" else None,
+                    setup=setup_one_node_cluster if mode == "on" else None, keyspace=args.keyspace)
+            except (BenchError, subprocess.TimeoutExpired, subprocess.CalledProcessError, OSError) as e:
+                log(f"callgrind {name} cluster {mode}: {e}")
+    return out
+
+
+def report_cluster(args, cl) -> list[str]:
+    def cell(v, width, spec):
+        return format(v, f">{width}{spec}") if v is not None else format("n/a", f">{width}")
+
+    lines = ["", f"cluster: {CLUSTER_NODES} nodes (3 masters + 3 replicas) on 127.0.0.1, cluster-node-timeout "
+                 f"{args.cluster_node_timeout} ms, nodes pinned to core {args.server_cpu}; median of {args.rounds} "
+                 f"round(s); ratio = shoal/redis"]
+    lines.append(f"  {'':48}{'redis':>10}{'shoal':>10}{'ratio':>7}")
+
+    def med(srv, part, key):
+        runs = cl[part].get(srv, [])
+        return statistics.median(r[key] for r in runs) if runs else None
+
+    def row(label, part, key, scale=1.0):
+        r, s_ = med("redis", part, key), med("shoal", part, key)
+        r = r / scale if r is not None else None
+        s_ = s_ / scale if s_ is not None else None
+        lines.append(f"  {label:48}{cell(r, 10, '.2f')}{cell(s_, 10, '.2f')}{ratio(s_, r):>7}")
+    row("create: redis-cli start -> ok on all 6 (s)", "create", "ok_s")
+    row("create: redis-cli start -> redis-cli exit (s)", "create", "cli_s")
+    row("create: redis-cli start -> all roles known (s)", "create", "converged_s")
+    if args.bus_seconds > 0:
+        row(f"idle bus, sent per node (kB/s, {args.bus_seconds:.0f} s sample)", "bus", "sent", 1000)
+        row("idle bus, received per node (kB/s)", "bus", "recv", 1000)
+        row("idle bus, busiest node, sent (kB/s)", "bus", "max_sent", 1000)
+
+    lines.append("")
+    lines.append(f"slot check: one node, cluster-enabled no vs yes (owning all 16384 slots); redis-benchmark "
+                 f"-t set,get -P 16 -n {args.requests} -c 50 -r {args.keyspace} (median of {args.rounds})")
+    lines.append(f"  {'':8}{'test':5}{'redis off':>12}{'redis on':>12}{'on/off':>8}"
+                 f"{'shoal off':>12}{'shoal on':>12}{'on/off':>8}{'shoal/redis on':>16}")
+    for test in ("SET", "GET"):
+        m = {}
+        for srv in ("redis", "shoal"):
+            for mode in ("off", "on"):
+                runs = cl["slots"].get(srv, {}).get(mode, {}).get(test, [])
+                m[(srv, mode)] = statistics.median(r["rps"] for r in runs) if runs else None
+        lines.append(f"  {'-P 16':8}{test:5}{cell(m[('redis', 'off')], 12, ',.0f')}{cell(m[('redis', 'on')], 12, ',.0f')}"
+                     f"{ratio(m[('redis', 'on')], m[('redis', 'off')]):>8}"
+                     f"{cell(m[('shoal', 'off')], 12, ',.0f')}{cell(m[('shoal', 'on')], 12, ',.0f')}"
+                     f"{ratio(m[('shoal', 'on')], m[('shoal', 'off')]):>8}"
+                     f"{ratio(m[('shoal', 'on')], m[('redis', 'on')]):>16}")
+    if not args.no_callgrind:
+        lines.append(f"  callgrind, user-space Ir per request (-t set,get -n {args.cg_requests} -c 50 -P 16 "
+                     f"-r {args.keyspace}):")
+        for srv in ("redis", "shoal"):
+            c = cl["slots_cg"].get(srv, {})
+            off, on = (c.get(k, {}).get("per_request") for k in ("off", "on"))
+            if srv in args.servers:
+                lines.append(f"  {srv:6} off {cell(off, 8, ',.0f')}   on {cell(on, 8, ',.0f')}   "
+                             f"on/off {ratio(on, off):>5}   on - off {cell(on - off if on and off else None, 6, ',.0f')} Ir")
+    return lines
 
 
 # ------------------------------------------------------------------------------------------------
@@ -576,7 +910,7 @@ def report_hash_memory(args, hmem) -> list[str]:
     return lines
 
 
-def report(args, tp, mem, cg, started: float, types=None, hmem=None) -> str:
+def report(args, tp, mem, cg, started: float, types=None, hmem=None, cl=None) -> str:
     lines = []
     commit = subprocess.run(["git", "-C", str(REPO), "describe", "--always", "--dirty"],
                             capture_output=True, text=True).stdout.strip() or "?"
@@ -637,12 +971,14 @@ def report(args, tp, mem, cg, started: float, types=None, hmem=None) -> str:
                 lines.append(f"  {srv:6} n/a")
         r, s = cg.get("redis"), cg.get("shoal")
         lines.append(f"  ratio  {ratio(s and s['per_request'], r and r['per_request'])}")
+    if cl is not None:
+        lines += report_cluster(args, cl)
     lines.append("")
     lines.append(f"total time {time.monotonic() - started:.0f} s")
     return "\n".join(lines)
 
 
-SCENARIOS = ["setget", "types", "memory", "hashmem", "callgrind"]
+SCENARIOS = ["setget", "types", "memory", "hashmem", "callgrind", "cluster"]
 SCENARIO_ALIASES = {"throughput": ["setget", "types"], "strings": ["setget"], "collections": ["types"],
                     "mem": ["memory", "hashmem"], "all": SCENARIOS}
 
@@ -675,6 +1011,12 @@ def main(argv=None) -> int:
     ap.add_argument("--hash-keys", type=int, default=None,
                     help="hashes for the hash memory test (default 100000; --quick 20000)")
     ap.add_argument("--cg-requests", type=int, default=None, help="-n under callgrind (default 100000)")
+    ap.add_argument("--bus-seconds", type=float, default=None,
+                    help="cluster: how long to sample idle bus traffic (default 30; --quick 10; 0 skips it)")
+    ap.add_argument("--bus-settle", type=float, default=None,
+                    help="cluster: idle seconds after creation before sampling (default 5; --quick 3)")
+    ap.add_argument("--cluster-node-timeout", type=int, default=5000,
+                    help="cluster: cluster-node-timeout in ms (default 5000, as tools/start)")
     ap.add_argument("--no-throughput", action="store_true", help="skip setget and types")
     ap.add_argument("--no-memory", action="store_true", help="skip memory and hashmem")
     ap.add_argument("--no-callgrind", action="store_true")
@@ -690,6 +1032,8 @@ def main(argv=None) -> int:
     args.mem_keys = args.mem_keys or (100000 if q else 1000000)
     args.hash_keys = args.hash_keys or (20000 if q else 100000)
     args.cg_requests = args.cg_requests or (10000 if q else 100000)
+    args.bus_seconds = args.bus_seconds if args.bus_seconds is not None else (10.0 if q else 30.0)
+    args.bus_settle = args.bus_settle if args.bus_settle is not None else (3.0 if q else 5.0)
     run = set(parse_only(args.only) if args.only else SCENARIOS)
     if args.no_throughput:
         run -= {"setget", "types"}
@@ -702,11 +1046,14 @@ def main(argv=None) -> int:
         if not os.access(binary, os.X_OK):
             raise SystemExit(f"{name}: {binary} is not an executable (build it, or set SHOAL_SERVER)")
     tools = ["redis-benchmark", "redis-cli", "taskset"]
-    if "callgrind" in run:
+    if "callgrind" in run or ("cluster" in run and not args.no_callgrind):
         tools += ["valgrind", "callgrind_control", "objcopy"]
+    if "cluster" in run:
+        tools += ["ss"]
     for tool in tools:
         if shutil.which(tool) is None:
-            raise SystemExit(f"missing {tool}: run tools/deps --bench")
+            raise SystemExit(f"missing {tool}: run tools/deps --bench"
+                             + (" (ss: apt-get install iproute2)" if tool == "ss" else ""))
 
     ncpu = os.cpu_count() or 1
     if ncpu >= 2:
@@ -720,7 +1067,7 @@ def main(argv=None) -> int:
 
     started = time.monotonic()
     workdir = Path(tempfile.mkdtemp(prefix="shoal-bench-"))
-    tp = mem = cg = types = hmem = None
+    tp = mem = cg = types = hmem = cl = None
     try:
         if "setget" in run:
             log("throughput (SET/GET) ...")
@@ -737,11 +1084,14 @@ def main(argv=None) -> int:
         if "callgrind" in run:
             log("callgrind ...")
             cg = measure_instructions(args, workdir, args.server_cpu, args.client_cpu)
+        if "cluster" in run:
+            log("cluster (create time, idle bus traffic, slot check) ...")
+            cl = measure_cluster(args, workdir, args.server_cpu, args.client_cpu)
     finally:
         _kill_everything()
         shutil.rmtree(workdir, ignore_errors=True)
     print()
-    print(report(args, tp, mem, cg, started, types=types, hmem=hmem))
+    print(report(args, tp, mem, cg, started, types=types, hmem=hmem, cl=cl))
     return 0
 
 

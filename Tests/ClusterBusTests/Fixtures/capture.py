@@ -20,13 +20,16 @@ masters. Then, while recording everything Redis sends:
     redis70-pong.bin        the PONG Redis answers to a PING A sends over an inbound connection
     redis70-update.bin      the UPDATE Redis sends when A claims slot 0 with a stale configEpoch
     redis70-publish.bin     the PUBLISH Redis propagates after a client's PUBLISH chan hello
-    redis70-fail.bin        the FAIL Redis broadcasts about B after B stops answering PINGs
+    redis70-fail.bin        the FAIL Redis broadcasts about B once B stops answering PINGs (PFAIL)
+                            and A reports B as PFAIL in its gossip (7.0 needs a master's report)
     redis70-ping-nohostname.bin  a PING after cluster-announce-hostname is cleared (no extensions)
     redis70.json            what the script knows independently: Redis's CLUSTER MYID, ports, the
                             announced hostname, the fakes' names and ports, Redis's slots and epoch.
 
 Ports are chosen free below 22000 so every bus port (port + 10000) stays below 32768. The
-redis-server is killed by its PID at the end, and its temporary directory removed.
+redis-server is killed by its PID at the end (proc.kill), and its temporary directory removed.
+The redis-server run for the committed fixtures: 7.0.15, --cluster-node-timeout 2000, config epoch
+7, slots 0-99, 5000, 16383 (the cluster state is therefore "fail": not every slot is covered).
 """
 
 import json

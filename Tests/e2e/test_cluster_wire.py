@@ -1,6 +1,9 @@
-"""The cluster bus (port+10000) itself: what a node answers to a well-formed PING from a stranger,
-that hostile input cannot crash a node or change its view of the cluster, and interoperability with
-a real redis-server node in the same cluster.
+"""The cluster bus (port+10000) on the wire: what a node answers to a well-formed PING from a
+stranger, that hostile input cannot crash a node or change its view of the cluster, and
+interoperability with a real redis-server node in the same cluster.
+
+(This module sorts after the other users of the shared cluster on purpose: if hostile input ever
+kills a node, only the tests here see it.)
 
 Message layout: Redis 7.0's clusterMsg, protocol version 1 (see cluster_helpers.bus_header).
 """
@@ -9,7 +12,6 @@ from __future__ import annotations
 
 import random
 import shutil
-import socket
 import struct
 import time
 
@@ -20,7 +22,7 @@ from cluster_helpers import (
     bus_connect, bus_header, cluster_ports, gossip_entry, peer_closes, read_bus_message, redis_cli,
     stable_view,
 )
-from helpers import RespConn
+from helpers import RespConn, wait_for
 
 REDIS_SERVER = shutil.which("redis-server")
 
@@ -172,7 +174,6 @@ def test_interop_redis_node_joins_and_replicates(cluster_factory):
             if line is None or line.role != "slave" or line.master != target_master.id:
                 return False
         return True
-    from helpers import wait_for
     wait_for(replica_everywhere, timeout=60, interval=0.2,
              what="every node (redis and target) to show the redis node as a replica")
     views = c.wait_converged(timeout=60, expect_nodes=4)
