@@ -88,15 +88,8 @@ extension ClusterState {
     /// CLUSTER BUMPEPOCH (clusterBumpConfigEpochWithoutConsensus): take a new epoch unless mine is
     /// already non-zero and the greatest known.
     public func bumpEpoch(now: Int64) -> (bumped: Bool, epoch: UInt64, effects: [ClusterEffect]) {
-        let highest = maxEpoch()
-        var bumped = false
-        if myself.configEpoch == 0 || myself.configEpoch != highest {
-            epoch += 1
-            myself.configEpoch = epoch
-            todoSave = true
-            log(.warning, "New configEpoch set to \(myself.configEpoch)")
-            bumped = true
-        }
+        let bumped = bumpEpochWithoutConsensus()
+        if bumped { log(.warning, "New configEpoch set to \(myself.configEpoch)") }
         let effects = finish(now: now)
         return (bumped, myself.configEpoch, effects)
     }

@@ -14,7 +14,9 @@ import NIOPosix
 /// callback NIO completes synchronously can never re-enter the (non-recursive) lock.
 public final class ClusterService: @unchecked Sendable {
     public typealias LogSink = @Sendable (ClusterLogLevel, String) -> Void
-    public typealias RoutingSink = @Sendable (RoutingTable) -> Void
+    /// Receives every new routing table, with the slots this node lost to a newer owner while it
+    /// stayed a master (their keys are stale: Redis deletes them).
+    public typealias RoutingSink = @Sendable (RoutingTable, _ lostSlots: [Int]) -> Void
 
     private let lock = NIOLock()
     private let state: ClusterState
@@ -54,7 +56,7 @@ public final class ClusterService: @unchecked Sendable {
             log(.notice, "No cluster configuration found, I'm \(state.myName.text)")
             try ClusterService.writeConfig(state.nodesConfig(), to: configPath)
         }
-        publish(state.routingTable())
+        publish(state.routingTable(), [])
     }
 
     /// Binds the bus port on `hosts` and starts the cron.
@@ -193,7 +195,7 @@ public final class ClusterService: @unchecked Sendable {
                     log(.warning, "Could not save the cluster configuration to \(configPath): \(error)")
                 }
             case .routingChanged:
-                publish(state.routingTable())
+                publish(state.routingTable(), state.drainLostSlots())
             case .log(let level, let text):
                 log(level, text)
             }

@@ -230,6 +230,41 @@ extension ShoalServer {
                 ctx.reply.arrayHeader(keys.count)
                 for key in keys { key.withUnsafeBytes { ctx.reply.bulk($0) } }
             },
+            sub("setslot", -4, "Binds a hash slot to a node.", since: "3.0.0", flags: adminFlags, admin: true,
+                arguments: [
+                    Arg("slot", .integer),
+                    Arg("subcommand", .oneof, arguments: [
+                        Arg("node-id", .string, token: "IMPORTING"), Arg("node-id", .string, token: "MIGRATING"),
+                        Arg("node-id", .string, token: "NODE"), Arg("stable", .pureToken, token: "STABLE"),
+                    ]),
+                ]
+            ) { [unowned self] ctx, cluster in
+                guard let n = ctx.args[2].parseInt64(), n >= 0, n < 16384 else {
+                    ctx.reply.error("ERR Invalid or out of range slot")
+                    return
+                }
+                let slot = Int(n)
+                let action: SetSlotAction
+                let verb = ctx.args[3]
+                if ctx.args.count == 4 && verb.equalsIgnoringCase("stable") {
+                    action = .stable
+                } else if ctx.args.count == 5 && verb.equalsIgnoringCase("migrating") {
+                    action = .migrating(ctx.args[4].string)
+                } else if ctx.args.count == 5 && verb.equalsIgnoringCase("importing") {
+                    action = .importing(ctx.args[4].string)
+                } else if ctx.args.count == 5 && verb.equalsIgnoringCase("node") {
+                    action = .node(ctx.args[4].string)
+                } else {
+                    ctx.reply.error("ERR Invalid CLUSTER SETSLOT action or number of arguments. Try CLUSTER HELP")
+                    return
+                }
+                keyspace.lock(slot: slot)
+                let keys = keyspace.keyCount(db: 0, slot: slot)
+                keyspace.unlock(slot: slot)
+                ShoalServer.runSlotCommand(&ctx, cluster) { state, now throws(ClusterCommandError) in
+                    try state.setSlot(slot, action, keysInSlot: keys, now: now)
+                }
+            },
             sub("forget", 3, "Removes a node from the nodes table.", since: "3.0.0", flags: adminFlags, admin: true,
                 arguments: [Arg("node-id", .string)]
             ) { ctx, cluster in
@@ -524,6 +559,8 @@ extension ShoalServer {
         "    Force saving cluster configuration on disk.",
         "SHARDS",
         "    Return information about slot range mappings and the nodes associated with them.",
+        "SETSLOT <slot> (IMPORTING <node-id>|MIGRATING <node-id>|STABLE|NODE <node-id>)",
+        "    Set slot state.",
         "SLOTS",
         "    Return information about slots range mappings. Each range is made of:",
         "    start, end, master and replicas IP addresses, ports and ids",

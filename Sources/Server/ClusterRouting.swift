@@ -19,6 +19,8 @@ final class LoopRouting {
     private(set) var myMasterIndex: Int16 = -1
     private(set) var clusterOK = false
     private(set) var allowReadsWhenDown = false
+    /// Some slot is migrating or importing here: routing must look further than the owner.
+    private(set) var hasOpenSlots = false
 
     init() {
         owners = .allocate(capacity: SlotBitmap.slotCount)
@@ -36,6 +38,7 @@ final class LoopRouting {
         myMasterIndex = table.myMasterIndex
         clusterOK = table.clusterOK
         allowReadsWhenDown = table.allowReadsWhenDown
+        hasOpenSlots = !table.migrating.isEmpty || !table.importing.isEmpty
     }
 }
 
@@ -119,9 +122,55 @@ extension Dispatcher {
                 return nil
             }
         }
-        if owner == routing.myIndex { return slot }
+        if owner == routing.myIndex && !routing.hasOpenSlots { return slot }
+        return routeOpenSlot(&ctx, entry, connection, slot: slot, owner: owner)
+    }
+
+    /// The rest of getNodeByQuery, for slots being migrated (or owned elsewhere): ASK while a
+    /// migrating slot lacks the keys, ASKING clients served on an importing slot, TRYAGAIN for
+    /// multi-key commands whose keys are split between the two nodes, READONLY replicas, MOVED.
+    private func routeOpenSlot(
+        _ ctx: inout CommandContext, _ entry: UnsafeMutablePointer<CommandTable.Entry>, _ connection: Connection,
+        slot: Int, owner: Int16
+    ) -> Int? {
+        let routing = connection.routing
         let table = routing.table
-        if connection.asking && table.importing.contains(slot) { return slot }
+        let migratingTarget = owner == routing.myIndex ? table.migrating[slot] : nil
+        let importing = table.importing.contains(slot)
+        if migratingTarget != nil || importing {
+            if entry.pointee.isMigrate { return slot }
+            var missing = 0
+            var existing = 0
+            var distinct = false
+            let indices = entry.pointee.singleKeyIndex > 0 ? [entry.pointee.singleKeyIndex] : entry.pointee.keys.indices(in: ctx.args)
+            if keyspace.concurrent { keyspace.lock(slot: slot) }
+            for i in indices {
+                let bytes = ctx.args[i]
+                if !distinct && i != indices[0] && !bytes.elementsEqual(ctx.args[indices[0]]) { distinct = true }
+                if keyspace.exists(db: 0, key: Key(bytes, slot: slot), now: ctx.now) {
+                    existing += 1
+                } else {
+                    missing += 1
+                }
+            }
+            if keyspace.concurrent { keyspace.unlock(slot: slot) }
+            if let target = migratingTarget, missing > 0 {
+                if existing > 0 {
+                    ctx.reply.error(ClusterRedirect.tryAgain)
+                } else {
+                    ctx.reply.error("ASK \(slot) \(table.endpoints[Int(target)])")
+                }
+                return nil
+            }
+            if importing && (connection.asking || entry.pointee.impliesAsking) {
+                if distinct && missing > 0 {
+                    ctx.reply.error(ClusterRedirect.tryAgain)
+                    return nil
+                }
+                return slot
+            }
+        }
+        if owner == routing.myIndex { return slot }
         if owner == routing.myMasterIndex && connection.clusterReadOnly && !entry.pointee.isWrite { return slot }
         ctx.reply.error("MOVED \(slot) \(table.endpoints[Int(owner)])")
         return nil

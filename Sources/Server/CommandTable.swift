@@ -24,6 +24,10 @@ final class CommandTable: @unchecked Sendable {
         let name: String
         /// The ASKING command itself, which must not consume the flag it sets.
         var isAsking: Bool { name == "asking" }
+        /// MIGRATE runs on the source of an open slot whatever keys it lacks.
+        var isMigrate: Bool { name == "migrate" }
+        /// Redis's `asking` command flag (RESTORE-ASKING): acts as if ASKING had been sent.
+        var impliesAsking: Bool { name == "restore-asking" }
     }
 
     let commands: [CommandSpec]

@@ -350,7 +350,10 @@ extension ShoalServer {
                 case .warning: log.warning("\(text)")
                 }
             },
-            publish: { publisher.publish($0) })
+            publish: { [unowned self] table, lostSlots in
+                publisher.publish(table)
+                if !lostSlots.isEmpty { dropKeys(inSlots: lostSlots) }
+            })
         var hosts: [String] = []
         for entry in settings.bindAddresses {
             var host = entry.hasPrefix("-") ? String(entry.dropFirst()) : entry
@@ -360,6 +363,21 @@ extension ShoalServer {
         }
         try service.start(hosts: hosts, busPort: clusterSettings.busPort)
         cluster = service
+    }
+
+    /// Deletes the keys of slots another master took over (clusterUpdateSlotsConfigWith's dirty slots).
+    private func dropKeys(inSlots slots: [Int]) {
+        var dropped = 0
+        for slot in slots {
+            keyspace.lock(slot: slot)
+            for key in keyspace.keys(db: 0, slot: slot, now: wallClockMillis()) {
+                if key.withUnsafeBytes({ keyspace.delete(db: 0, key: Key($0, slot: slot), now: wallClockMillis()) }) {
+                    dropped += 1
+                }
+            }
+            keyspace.unlock(slot: slot)
+        }
+        if dropped > 0 { log.notice("Deleted \(dropped) keys of \(slots.count) slots now served by another node") }
     }
 
     /// CONFIG SET of a cluster directive.

@@ -1,0 +1,106 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// A growable byte buffer the encoders write into: one malloc'd block, appends are memcpy into
+/// reserved room. Owned by its user (a writer, an encoder); not copyable.
+public struct RDBBuffer: ~Copyable {
+    @usableFromInline var base: UnsafeMutableRawPointer
+    @usableFromInline var capacity: Int
+    /// Bytes written.
+    public internal(set) var count: Int
+
+    public init(capacity: Int = 256) {
+        self.capacity = max(capacity, 16)
+        base = malloc(self.capacity)!
+        count = 0
+    }
+
+    deinit { free(base) }
+
+    /// The bytes written so far (valid until the next write).
+    @inlinable
+    public var bytes: UnsafeRawBufferPointer { UnsafeRawBufferPointer(start: base, count: count) }
+
+    public var array: [UInt8] { Array(bytes) }
+
+    @inlinable
+    public mutating func removeAll() { count = 0 }
+
+    /// Makes room for `n` more bytes.
+    @inlinable @inline(__always)
+    public mutating func reserve(_ n: Int) {
+        if count &+ n > capacity { grow(count &+ n) }
+    }
+
+    @usableFromInline
+    mutating func grow(_ need: Int) {
+        var c = capacity
+        while c < need { c = c < (1 << 20) ? c * 2 : c + (c >> 1) }
+        base = realloc(base, c)!
+        capacity = c
+    }
+
+    @inlinable @inline(__always)
+    public mutating func append(_ byte: UInt8) {
+        reserve(1)
+        base.storeBytes(of: byte, toByteOffset: count, as: UInt8.self)
+        count &+= 1
+    }
+
+    @inlinable @inline(__always)
+    public mutating func append(_ p: UnsafeRawPointer?, count n: Int) {
+        guard n > 0, let p else { return }
+        reserve(n)
+        (base + count).copyMemory(from: p, byteCount: n)
+        count &+= n
+    }
+
+    @inlinable @inline(__always)
+    public mutating func append(_ b: UnsafeRawBufferPointer) { append(b.baseAddress, count: b.count) }
+
+    public mutating func append(_ a: [UInt8]) { a.withUnsafeBytes { append($0) } }
+
+    @inlinable @inline(__always)
+    public mutating func appendLE<T: FixedWidthInteger>(_ v: T) {
+        reserve(MemoryLayout<T>.size)
+        (base + count).storeBytes(of: v.littleEndian, as: T.self)
+        count &+= MemoryLayout<T>.size
+    }
+
+    @inlinable @inline(__always)
+    public mutating func appendBE<T: FixedWidthInteger>(_ v: T) {
+        reserve(MemoryLayout<T>.size)
+        (base + count).storeBytes(of: v.bigEndian, as: T.self)
+        count &+= MemoryLayout<T>.size
+    }
+
+    /// Pointer to `n` reserved bytes at the end; call `commit` with how many were written.
+    @inlinable @inline(__always)
+    public mutating func tail(_ n: Int) -> UnsafeMutableRawPointer {
+        reserve(n)
+        return base + count
+    }
+
+    @inlinable @inline(__always)
+    public mutating func commit(_ n: Int) { count &+= n }
+
+    /// Overwrites bytes already written.
+    @inlinable
+    public func patchLE<T: FixedWidthInteger>(_ v: T, at offset: Int) {
+        (base + offset).storeBytes(of: v.littleEndian, as: T.self)
+    }
+
+    /// Drops the first `n` bytes (after they were flushed).
+    @inlinable
+    public mutating func removeFirst(_ n: Int) {
+        if n >= count {
+            count = 0
+            return
+        }
+        memmove(base, base + n, count - n)
+        count -= n
+    }
+}
