@@ -23,7 +23,7 @@ nonisolated(unsafe) let crc64Tables: UnsafePointer<UInt64> = {
 }()
 
 /// Continues a CRC-64 (`crc` = 0 to start) over `count` bytes at `bytes`.
-@inlinable
+
 public func crc64(_ crc: UInt64, _ bytes: UnsafeRawPointer?, count: Int) -> UInt64 {
     guard let p = bytes, count > 0 else { return crc }
     let t = crc64Tables
@@ -49,7 +49,7 @@ public func crc64(_ crc: UInt64, _ bytes: UnsafeRawPointer?, count: Int) -> UInt
 }
 
 /// CRC-64 of a byte buffer.
-@inlinable
+
 public func crc64(_ crc: UInt64, _ bytes: UnsafeRawBufferPointer) -> UInt64 {
     crc64(crc, bytes.baseAddress, count: bytes.count)
 }

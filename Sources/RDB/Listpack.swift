@@ -18,7 +18,6 @@ public enum PackedElement {
     }
 
     /// Calls `body` with the element's bytes (integers formatted on the stack).
-    @inlinable
     public func withBytes<R>(_ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
         switch self {
         case .bytes(let b): return try body(b)
@@ -47,7 +46,6 @@ public enum Listpack {
     // MARK: Writing
 
     /// Starts a listpack at the end of `b`; returns where it starts (for `finish`).
-    @inlinable
     static func begin(_ b: inout RDBBuffer) -> Int {
         let start = b.count
         b.reserve(headerSize)
@@ -56,19 +54,18 @@ public enum Listpack {
     }
 
     /// Ends the listpack that `begin` started at `start` holding `count` elements.
-    @inlinable
     static func finish(_ b: inout RDBBuffer, start: Int, count: Int) {
         b.append(terminator)
         b.patchLE(UInt32(truncatingIfNeeded: b.count - start), at: start)
         b.patchLE(UInt16(truncatingIfNeeded: count < 65535 ? count : 65535), at: start + 4)
     }
 
-    @inlinable @inline(__always)
+    @inline(__always)
     static func backlenSize(_ l: Int) -> Int {
         l <= 127 ? 1 : (l < 16383 ? 2 : (l < 2_097_151 ? 3 : (l < 268_435_455 ? 4 : 5)))
     }
 
-    @inlinable @inline(__always)
+    @inline(__always)
     static func writeBacklen(_ l: Int, to p: UnsafeMutableRawPointer) -> Int {
         let n = backlenSize(l)
         // Most significant 7-bit group first; every byte after the first carries 0x80.
@@ -85,7 +82,6 @@ public enum Listpack {
     }
 
     /// Appends an integer entry in the narrowest encoding, as `lpEncodeIntegerGetType` chooses.
-    @inlinable
     static func append(_ b: inout RDBBuffer, integer v: Int64) {
         let p = b.tail(10)
         var l: Int
@@ -123,7 +119,6 @@ public enum Listpack {
 
     /// Appends a string entry; text that is a canonical 64-bit integer becomes an integer entry,
     /// as `lpInsertString` stores it.
-    @inlinable
     static func append(_ b: inout RDBBuffer, _ s: UnsafeRawBufferPointer) {
         let n = s.count
         if n <= 20, let v = parseStrictInt64(s.baseAddress, n) {
@@ -134,7 +129,6 @@ public enum Listpack {
     }
 
     /// Appends a string entry as bytes, never converted to an integer.
-    @inlinable
     static func appendString(_ b: inout RDBBuffer, _ s: UnsafeRawBufferPointer) {
         let n = s.count
         let p = b.tail(n &+ 10)
@@ -157,7 +151,6 @@ public enum Listpack {
     }
 
     /// Bytes a string entry of `n` bytes takes (for size estimates; integers take less).
-    @inlinable
     static func entrySize(stringLength n: Int) -> Int {
         let l = (n < 64 ? 1 : (n < 4096 ? 2 : 5)) &+ n
         return l &+ backlenSize(l)
@@ -292,7 +285,7 @@ public enum Listpack {
 
 /// `string2ll` / `lpStringToInt64`: a canonical signed 64-bit decimal (no sign but `-`, no
 /// leading zeros, no `-0`, at most 20 characters).
-@inlinable
+
 func parseStrictInt64(_ p: UnsafeRawPointer?, _ n: Int) -> Int64? {
     guard let p, n > 0, n <= 20 else { return nil }
     var i = 0
@@ -323,7 +316,7 @@ func parseStrictInt64(_ p: UnsafeRawPointer?, _ n: Int) -> Int64? {
 }
 
 /// Writes the decimal text of `v` at `dest` (room for 20 bytes); returns the length.
-@inlinable
+
 func formatInt64(_ v: Int64, into dest: UnsafeMutableRawPointer) -> Int {
     var m = v.magnitude
     var n = v < 0 ? 2 : 1
@@ -343,7 +336,7 @@ func formatInt64(_ v: Int64, into dest: UnsafeMutableRawPointer) -> Int {
 }
 
 /// Calls `body` with the decimal text of `v`, formatted on the stack.
-@inlinable
+
 func withDecimal<R>(_ v: Int64, _ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
     var scratch: (UInt64, UInt64, UInt64) = (0, 0, 0)
     return try withUnsafeMutableBytes(of: &scratch) { buf in
@@ -353,7 +346,7 @@ func withDecimal<R>(_ v: Int64, _ body: (UnsafeRawBufferPointer) throws -> R) re
 }
 
 /// The decimal text of `v` as an array.
-@inlinable
+
 func decimalBytes(_ v: Int64) -> [UInt8] {
     withDecimal(v) { Array($0) }
 }

@@ -5,7 +5,6 @@
 /// ```
 public enum Intset {
     /// The narrowest width (2, 4 or 8 bytes) that holds `v`.
-    @inlinable
     static func width(for v: Int64) -> Int {
         if v >= Int64(Int16.min) && v <= Int64(Int16.max) { return 2 }
         if v >= Int64(Int32.min) && v <= Int64(Int32.max) { return 4 }

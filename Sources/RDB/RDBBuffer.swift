@@ -21,16 +21,13 @@ public struct RDBBuffer: ~Copyable {
     deinit { free(base) }
 
     /// The bytes written so far (valid until the next write).
-    @inlinable
     public var bytes: UnsafeRawBufferPointer { UnsafeRawBufferPointer(start: base, count: count) }
 
     public var array: [UInt8] { Array(bytes) }
-
-    @inlinable
     public mutating func removeAll() { count = 0 }
 
     /// Makes room for `n` more bytes.
-    @inlinable @inline(__always)
+    @inline(__always)
     public mutating func reserve(_ n: Int) {
         if count &+ n > capacity { grow(count &+ n) }
     }
@@ -43,14 +40,14 @@ public struct RDBBuffer: ~Copyable {
         capacity = c
     }
 
-    @inlinable @inline(__always)
+    @inline(__always)
     public mutating func append(_ byte: UInt8) {
         reserve(1)
         base.storeBytes(of: byte, toByteOffset: count, as: UInt8.self)
         count &+= 1
     }
 
-    @inlinable @inline(__always)
+    @inline(__always)
     public mutating func append(_ p: UnsafeRawPointer?, count n: Int) {
         guard n > 0, let p else { return }
         reserve(n)
@@ -58,19 +55,19 @@ public struct RDBBuffer: ~Copyable {
         count &+= n
     }
 
-    @inlinable @inline(__always)
+    @inline(__always)
     public mutating func append(_ b: UnsafeRawBufferPointer) { append(b.baseAddress, count: b.count) }
 
     public mutating func append(_ a: [UInt8]) { a.withUnsafeBytes { append($0) } }
 
-    @inlinable @inline(__always)
+    @inline(__always)
     public mutating func appendLE<T: FixedWidthInteger>(_ v: T) {
         reserve(MemoryLayout<T>.size)
         (base + count).storeBytes(of: v.littleEndian, as: T.self)
         count &+= MemoryLayout<T>.size
     }
 
-    @inlinable @inline(__always)
+    @inline(__always)
     public mutating func appendBE<T: FixedWidthInteger>(_ v: T) {
         reserve(MemoryLayout<T>.size)
         (base + count).storeBytes(of: v.bigEndian, as: T.self)
@@ -78,23 +75,21 @@ public struct RDBBuffer: ~Copyable {
     }
 
     /// Pointer to `n` reserved bytes at the end; call `commit` with how many were written.
-    @inlinable @inline(__always)
+    @inline(__always)
     public mutating func tail(_ n: Int) -> UnsafeMutableRawPointer {
         reserve(n)
         return base + count
     }
 
-    @inlinable @inline(__always)
+    @inline(__always)
     public mutating func commit(_ n: Int) { count &+= n }
 
     /// Overwrites bytes already written.
-    @inlinable
     public func patchLE<T: FixedWidthInteger>(_ v: T, at offset: Int) {
         (base + offset).storeBytes(of: v.littleEndian, as: T.self)
     }
 
     /// Drops the first `n` bytes (after they were flushed).
-    @inlinable
     public mutating func removeFirst(_ n: Int) {
         if n >= count {
             count = 0

@@ -118,7 +118,7 @@ extension ShoalServer {
             },
             sub("meet", -4, "Forces a node to handshake with another node.", since: "3.0.0", flags: adminFlags,
                 admin: true,
-                arguments: [Arg("ip", .string), Arg("port", .integer), Arg("cluster-bus-port", .integer, optional: true, since: "4.0.0")]
+                arguments: [Arg("ip", .string), Arg("port", .integer), Arg("cluster_bus_port", .integer, optional: true, since: "4.0.0")]
             ) { ctx, cluster in
                 guard ctx.args.count <= 5 else {
                     ctx.reply.error(CommandError.wrongArity("cluster|meet"))
@@ -160,7 +160,7 @@ extension ShoalServer {
             },
             sub("addslotsrange", -4, "Assigns new hash slot ranges to a node.", since: "7.0.0", flags: adminFlags,
                 admin: true,
-                arguments: [Arg("range", .block, multiple: true, arguments: [Arg("start-slot", .integer), Arg("end-slot", .integer)])]
+                arguments: [Arg("start-slot_end-slot", .block, multiple: true, arguments: [Arg("start-slot", .integer), Arg("end-slot", .integer)])]
             ) { ctx, cluster in
                 guard let slots = ShoalServer.parseSlotRanges(&ctx, command: "cluster|addslotsrange") else { return }
                 ShoalServer.runSlotCommand(&ctx, cluster) { state, now throws(ClusterCommandError) in
@@ -177,7 +177,7 @@ extension ShoalServer {
             },
             sub("delslotsrange", -4, "Sets hash slot ranges as unbound for a node.", since: "7.0.0",
                 flags: adminFlags, admin: true,
-                arguments: [Arg("range", .block, multiple: true, arguments: [Arg("start-slot", .integer), Arg("end-slot", .integer)])]
+                arguments: [Arg("start-slot_end-slot", .block, multiple: true, arguments: [Arg("start-slot", .integer), Arg("end-slot", .integer)])]
             ) { ctx, cluster in
                 guard let slots = ShoalServer.parseSlotRanges(&ctx, command: "cluster|delslotsrange") else { return }
                 ShoalServer.runSlotCommand(&ctx, cluster) { state, now throws(ClusterCommandError) in
@@ -274,7 +274,7 @@ extension ShoalServer {
                 }
             },
             sub("reset", -2, "Resets a node.", since: "3.0.0", flags: ["noscript", "stale"], admin: true,
-                arguments: [Arg("reset-type", .oneof, optional: true, arguments: [
+                arguments: [Arg("hard_soft", .oneof, optional: true, arguments: [
                     Arg("hard", .pureToken, token: "HARD"), Arg("soft", .pureToken, token: "SOFT"),
                 ])]
             ) { [unowned self] ctx, cluster in
@@ -371,12 +371,12 @@ extension ShoalServer {
                     try state.replicate(name, nodeHasKeys: hasKeys, now: now)
                 }
             },
-            sub("replicas", 3, "Lists the replica nodes of a master node.", since: "5.0.0", admin: false,
+            sub("replicas", 3, "Lists the replica nodes of a master node.", since: "5.0.0", admin: true,
                 arguments: [Arg("node-id", .string)]
             ) { ctx, cluster in
                 ShoalServer.replyReplicas(&ctx, cluster)
             },
-            sub("slaves", 3, "Lists the replica nodes of a master node.", since: "3.0.0",
+            sub("slaves", 3, "Lists the replica nodes of a master node.", since: "3.0.0", admin: true,
                 arguments: [Arg("node-id", .string)]
             ) { ctx, cluster in
                 ShoalServer.replyReplicas(&ctx, cluster)
