@@ -12,6 +12,7 @@ let package = Package(
     name: "Shoal",
     products: [
         .executable(name: "shoal-server", targets: ["shoal-server"]),
+        .executable(name: "shoal-cluster", targets: ["shoal-cluster"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
@@ -33,9 +34,12 @@ let package = Package(
             swiftSettings: hotPath
         ),
         .target(name: "Keyspace", swiftSettings: hotPath),
+        .target(name: "RDB", dependencies: ["Keyspace"], swiftSettings: hotPath),
         // Redis's glob matching, shared by KEYS / SCAN, CONFIG GET and COMMAND LIST.
         .target(name: "Glob", swiftSettings: hotPath),
         .target(name: "Commands", dependencies: ["RESP", "Keyspace", "Glob"], swiftSettings: hotPath),
+        // Keys moving between Shoal nodes: LZ4-compressed, checksummed batches of RDB-encoded values.
+        .target(name: "Migration", dependencies: ["LZ4"], swiftSettings: hotPath),
         // The cluster protocol as a pure state machine (no sockets, files or clocks).
         .target(name: "Cluster", swiftSettings: hotPath),
         // The cluster bus: message codec (Redis Cluster bus v1 layout) and the NIO transport.
@@ -56,7 +60,7 @@ let package = Package(
         .target(
             name: "Server",
             dependencies: [
-                "RESP", "Keyspace", "Glob", "Commands", "ServerConfig", "LZ4", "CPlatform", "Cluster", "ClusterBus",
+                "RESP", "Keyspace", "Glob", "Commands", "ServerConfig", "LZ4", "CPlatform", "Cluster", "ClusterBus", "Migration", "RDB",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
@@ -73,6 +77,7 @@ let package = Package(
         ),
         .testTarget(name: "RESPTests", dependencies: ["RESP"]),
         .testTarget(name: "KeyspaceTests", dependencies: ["Keyspace"]),
+        .testTarget(name: "RDBTests", dependencies: ["RDB", "Keyspace"], resources: [.copy("Fixtures")]),
         .testTarget(
             name: "CommandsTests",
             dependencies: ["Commands", "RESP", "Keyspace", .product(name: "NIOCore", package: "swift-nio")]),
@@ -80,7 +85,18 @@ let package = Package(
         .testTarget(name: "GlobTests", dependencies: ["Glob"]),
         .testTarget(name: "LZ4Tests", dependencies: ["LZ4"]),
         .testTarget(name: "ClusterTests", dependencies: ["Cluster"]),
+        .testTarget(name: "MigrationTests", dependencies: ["Migration", "LZ4"]),
         .testTarget(name: "ClusterBusTests", dependencies: ["ClusterBus", "Cluster"], resources: [.copy("Fixtures")]),
+        // The operator tool (tools/shoal-cluster): redis-cli --cluster's commands; its logic and its
+        // blocking RESP client live in ShoalClusterKit so the planners are unit-testable.
+        .target(name: "ShoalClusterKit", path: "tools/shoal-cluster/Kit"),
+        .executableTarget(
+            name: "shoal-cluster",
+            dependencies: ["ShoalClusterKit", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            path: "tools/shoal-cluster",
+            exclude: ["Kit"]
+        ),
+        .testTarget(name: "ShoalClusterToolTests", dependencies: ["ShoalClusterKit"]),
     ],
     swiftLanguageModes: [.v6]
 )

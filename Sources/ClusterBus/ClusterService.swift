@@ -30,6 +30,8 @@ public final class ClusterService: @unchecked Sendable {
     private var connecting: Set<LinkID> = []
     private var listeners: [Channel] = []
     private var cron: RepeatedTask?
+    /// A nodes.conf write is queued on the bus loop.
+    private var savePending = false
 
     /// Loads `configPath` (nodes.conf) when it exists and is not empty, else starts a new node and
     /// writes it. Throws `ClusterStartError` for a file that cannot be read or parsed.
@@ -126,7 +128,10 @@ public final class ClusterService: @unchecked Sendable {
 
     /// CLUSTER SAVECONFIG: writes nodes.conf now.
     public func saveConfig() throws {
-        let text = lock.withLock { state.nodesConfig() }
+        let text = lock.withLock { () -> String in
+            savePending = false
+            return state.nodesConfig()
+        }
         try ClusterService.writeConfig(text, to: configPath)
     }
 
@@ -189,16 +194,31 @@ public final class ClusterService: @unchecked Sendable {
                     loop.execute { channel.close(promise: nil) }
                 }
             case .saveConfig:
-                do {
-                    try ClusterService.writeConfig(state.nodesConfig(), to: configPath)
-                } catch {
-                    log(.warning, "Could not save the cluster configuration to \(configPath): \(error)")
+                // A change that goes out on the bus (a vote, a new epoch in a PONG) is on disk
+                // before the message leaves. Other changes (CLUSTER SETSLOT, ADDSLOTS ... often
+                // pipelined by the hundred) are saved once for the whole burst, as Redis saves
+                // once per event-loop iteration.
+                if effects.contains(where: { if case .send = $0 { return true } else { return false } }) {
+                    saveNow()
+                } else if !savePending {
+                    savePending = true
+                    loop.execute { [self] in lock.withLock { if savePending { saveNow() } } }
                 }
             case .routingChanged:
                 publish(state.routingTable(), state.drainLostSlots())
             case .log(let level, let text):
                 log(level, text)
             }
+        }
+    }
+
+    /// Writes nodes.conf (lock held).
+    private func saveNow() {
+        savePending = false
+        do {
+            try ClusterService.writeConfig(state.nodesConfig(), to: configPath)
+        } catch {
+            log(.warning, "Could not save the cluster configuration to \(configPath): \(error)")
         }
     }
 

@@ -16,6 +16,20 @@ extension Keyspace {
         return removed
     }
 
+    /// Removes every key of one slot of one database (a slot that moved to another cluster node,
+    /// or a cancelled import); returns how many there were. The caller holds the slot's lock.
+    @discardableResult
+    public func flush(db: Int, slot: Int) -> Int {
+        let d = databases + db
+        let shard = d.pointee.shards + slot
+        guard shard.pointee.table != nil else { return 0 }
+        let removed = Int(shard.pointee.count)
+        ShardTable.clear(shard)
+        d.pointee.expiringSlots[slot] = 0
+        markDirty(slot, removed)
+        return removed
+    }
+
     /// FLUSHALL: empties every database; returns how many keys there were.
     @discardableResult
     public func flushAll() -> Int {

@@ -4,7 +4,6 @@
 ///
 /// Table-driven with slicing-by-8: eight 256-entry tables let one step fold 8 input bytes, so the
 /// loop does one 64-bit load and eight table lookups per 8 bytes instead of 8 dependent steps.
-@usableFromInline
 nonisolated(unsafe) let crc64Tables: UnsafePointer<UInt64> = {
     let poly: UInt64 = 0x95ac_9329_ac4b_c9b5
     let t = UnsafeMutablePointer<UInt64>.allocate(capacity: 8 * 256)
@@ -23,7 +22,6 @@ nonisolated(unsafe) let crc64Tables: UnsafePointer<UInt64> = {
 }()
 
 /// Continues a CRC-64 (`crc` = 0 to start) over `count` bytes at `bytes`.
-
 public func crc64(_ crc: UInt64, _ bytes: UnsafeRawPointer?, count: Int) -> UInt64 {
     guard let p = bytes, count > 0 else { return crc }
     let t = crc64Tables
@@ -49,7 +47,6 @@ public func crc64(_ crc: UInt64, _ bytes: UnsafeRawPointer?, count: Int) -> UInt
 }
 
 /// CRC-64 of a byte buffer.
-
 public func crc64(_ crc: UInt64, _ bytes: UnsafeRawBufferPointer) -> UInt64 {
     crc64(crc, bytes.baseAddress, count: bytes.count)
 }

@@ -285,7 +285,6 @@ public enum Listpack {
 
 /// `string2ll` / `lpStringToInt64`: a canonical signed 64-bit decimal (no sign but `-`, no
 /// leading zeros, no `-0`, at most 20 characters).
-
 func parseStrictInt64(_ p: UnsafeRawPointer?, _ n: Int) -> Int64? {
     guard let p, n > 0, n <= 20 else { return nil }
     var i = 0
@@ -316,7 +315,6 @@ func parseStrictInt64(_ p: UnsafeRawPointer?, _ n: Int) -> Int64? {
 }
 
 /// Writes the decimal text of `v` at `dest` (room for 20 bytes); returns the length.
-
 func formatInt64(_ v: Int64, into dest: UnsafeMutableRawPointer) -> Int {
     var m = v.magnitude
     var n = v < 0 ? 2 : 1
@@ -336,7 +334,6 @@ func formatInt64(_ v: Int64, into dest: UnsafeMutableRawPointer) -> Int {
 }
 
 /// Calls `body` with the decimal text of `v`, formatted on the stack.
-
 func withDecimal<R>(_ v: Int64, _ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
     var scratch: (UInt64, UInt64, UInt64) = (0, 0, 0)
     return try withUnsafeMutableBytes(of: &scratch) { buf in
@@ -346,7 +343,6 @@ func withDecimal<R>(_ v: Int64, _ body: (UnsafeRawBufferPointer) throws -> R) re
 }
 
 /// The decimal text of `v` as an array.
-
 func decimalBytes(_ v: Int64) -> [UInt8] {
     withDecimal(v) { Array($0) }
 }

@@ -7,8 +7,8 @@ import Darwin
 /// A growable byte buffer the encoders write into: one malloc'd block, appends are memcpy into
 /// reserved room. Owned by its user (a writer, an encoder); not copyable.
 public struct RDBBuffer: ~Copyable {
-    @usableFromInline var base: UnsafeMutableRawPointer
-    @usableFromInline var capacity: Int
+    var base: UnsafeMutableRawPointer
+    var capacity: Int
     /// Bytes written.
     public internal(set) var count: Int
 
@@ -24,6 +24,7 @@ public struct RDBBuffer: ~Copyable {
     public var bytes: UnsafeRawBufferPointer { UnsafeRawBufferPointer(start: base, count: count) }
 
     public var array: [UInt8] { Array(bytes) }
+
     public mutating func removeAll() { count = 0 }
 
     /// Makes room for `n` more bytes.
@@ -32,7 +33,6 @@ public struct RDBBuffer: ~Copyable {
         if count &+ n > capacity { grow(count &+ n) }
     }
 
-    @usableFromInline
     mutating func grow(_ need: Int) {
         var c = capacity
         while c < need { c = c < (1 << 20) ? c * 2 : c + (c >> 1) }

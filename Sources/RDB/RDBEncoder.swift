@@ -12,11 +12,15 @@ public final class RDBEncoder {
     /// The encoded bytes.
     public var out: RDBBuffer
     public var limits: RDBEncodingLimits
+    /// A key to write right after the next object's type byte (the RDB file layout is type, key,
+    /// payload); DUMP payloads have none.
+    var pendingKey: UnsafeRawBufferPointer?
     /// A listpack / intset being built before it is written as a string.
-    @usableFromInline var scratch: RDBBuffer
-    @usableFromInline let lzfTable: UnsafeMutablePointer<UInt32>
-    @usableFromInline var lzfOut: UnsafeMutableRawPointer
-    @usableFromInline var lzfCapacity: Int
+    var scratch: RDBBuffer
+    /// LZF's hash table and output, kept between strings.
+    let lzfTable: UnsafeMutablePointer<UInt32>
+    var lzfOut: UnsafeMutableRawPointer
+    var lzfCapacity: Int
 
     public init(limits: RDBEncodingLimits = RDBEncodingLimits(), capacity: Int = 256) {
         self.limits = limits
@@ -27,9 +31,10 @@ public final class RDBEncoder {
         lzfOut = malloc(lzfCapacity)!
     }
 
-    /// A key to write right after the next object's type byte (the RDB file layout is type, key,
-    /// payload); DUMP payloads have none.
-    @usableFromInline var pendingKey: UnsafeRawBufferPointer?
+    deinit {
+        lzfTable.deallocate()
+        free(lzfOut)
+    }
 
     /// Writes an object's type byte, then the pending key if any.
     @inline(__always)
@@ -41,11 +46,6 @@ public final class RDBEncoder {
         }
     }
 
-    deinit {
-        lzfTable.deallocate()
-        free(lzfOut)
-    }
-
     // MARK: - Primitives
 
     @inline(__always)
@@ -53,6 +53,7 @@ public final class RDBEncoder {
 
     /// `rdbSaveLen`: 6-bit, 14-bit, 32-bit or 64-bit length.
     public func writeLength(_ n: Int) { RDBEncoder.writeLength(UInt64(n), to: &out) }
+
     static func writeLength(_ n: UInt64, to b: inout RDBBuffer) {
         if n < 64 {
             b.append(UInt8(truncatingIfNeeded: n))
@@ -110,7 +111,6 @@ public final class RDBEncoder {
     public func writeString(_ s: [UInt8]) { s.withUnsafeBytes { writeString($0) } }
 
     /// `rdbSaveLzfStringObject`.
-    @usableFromInline
     func writeCompressed(_ s: UnsafeRawBufferPointer) -> Bool {
         let n = s.count
         let room = n &- 4
@@ -351,17 +351,18 @@ public final class RDBEncoder {
 /// listpack's size for a negative `fill` (4, 8, 16, 32, 64 KiB), by entry count for a positive
 /// one (and never past 8 KiB), estimating each new entry as its length + 8 bytes; elements of
 /// 1 GiB or more get PLAIN nodes of their own.
-public struct QuicklistPacker {
-    @usableFromInline let fill: Int
-    @usableFromInline var nodeBytes = 0
-    @usableFromInline var nodeCount = 0
+struct QuicklistPacker {
+    let fill: Int
+    var nodeBytes = 0
+    var nodeCount = 0
     /// Whether the element just added is a PLAIN node.
-    @usableFromInline var plain = false
-    @usableFromInline var open = false
-    public init(fill: Int) { self.fill = fill }
+    var plain = false
+    var open = false
+
+    init(fill: Int) { self.fill = fill }
 
     /// Adds an element; true when it starts a new node.
-    public mutating func add(_ e: UnsafeRawBufferPointer) -> Bool {
+    mutating func add(_ e: UnsafeRawBufferPointer) -> Bool {
         let sz = e.count
         if sz >= RDBFormat.packedThreshold {
             plain = true
@@ -384,7 +385,14 @@ public struct QuicklistPacker {
     static func encodedSize(_ e: UnsafeRawBufferPointer) -> Int {
         if e.count <= 20, let v = parseStrictInt64(e.baseAddress, e.count) {
             let l: Int
-            if v >= 0 && v <= 127 { l = 1 } else if v >= -4096 && v <= 4095 { l = 2 } else if v >= -32768 && v <= 32767 { l = 3 } else if v >= -8_388_608 && v <= 8_388_607 { l = 4 } else if v >= Int64(Int32.min) && v <= Int64(Int32.max) { l = 5 } else { l = 9 }
+            switch v {
+            case 0...127: l = 1
+            case -4096...4095: l = 2
+            case -32768...32767: l = 3
+            case -8_388_608...8_388_607: l = 4
+            case Int64(Int32.min)...Int64(Int32.max): l = 5
+            default: l = 9
+            }
             return l &+ 1
         }
         return Listpack.entrySize(stringLength: e.count)
@@ -397,7 +405,6 @@ public struct QuicklistPacker {
         if newSize > 8192 { return false }
         return nodeCount &+ 1 <= max(fill, 1)
     }
-
 }
 
 /// Byte order of members (memcmp, then length), as Redis's `sdscmp`.
@@ -416,7 +423,6 @@ func compareBytes(_ a: UnsafeRawBufferPointer, _ b: UnsafeRawBufferPointer) -> I
 
 /// Calls `body` with the text `d2string` (Redis 7.0) gives a score: `inf`, `-inf`, `nan`, `0` / `-0`,
 /// an integer below 2^52 in magnitude, else `%.17g`.
-
 func withScoreText<R>(_ d: Double, _ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
     var scratch: (UInt64, UInt64, UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0, 0, 0)
     return try withUnsafeMutableBytes(of: &scratch) { buf in

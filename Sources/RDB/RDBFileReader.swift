@@ -82,7 +82,7 @@ public final class RDBFileReader {
             known = max(0, Int(st.st_size) - Int(max(here, 0)))
         }
         self.init(bufferSize: bufferSize, knownSize: known) { p, n in
-            let r = Glibc.read(fd, p, n)
+            let r = systemRead(fd, p, n)
             return r >= 0 ? r : -Int(errno)
         }
     }

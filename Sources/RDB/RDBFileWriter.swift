@@ -38,7 +38,7 @@ public final class RDBFileWriter {
         self.init(limits: limits, checksum: checksum) { bytes in
             var done = 0
             while done < bytes.count {
-                let r = Glibc.write(fd, bytes.baseAddress! + done, bytes.count - done)
+                let r = systemWrite(fd, bytes.baseAddress! + done, bytes.count - done)
                 if r < 0 {
                     if errno == EINTR { continue }
                     throw RDBError.io(errno)

@@ -11,7 +11,6 @@ import Darwin
 /// bytes left is an error at once; over a stream the window only doubles when it is full of
 /// bytes that really arrived, so it never exceeds twice the data read (and a stream whose size
 /// is known — a file — rejects a length beyond it at once).
-
 final class RDBInput {
     var base: UnsafeMutableRawPointer
     var pos = 0
@@ -132,7 +131,6 @@ final class RDBInput {
 
     /// How many elements of a collection announcing `n` to reserve room for: throws at once when
     /// `n` elements of at least `minBytes` each cannot fit in what is left of a memory input.
-
     func reservation(_ n: Int, minBytes: Int) throws(RDBError) -> Int {
         if source == nil {
             if n > available / minBytes { throw .truncated }
@@ -141,4 +139,22 @@ final class RDBInput {
         if let remaining, n > (available + remaining) / minBytes { throw .truncated }
         return min(n, 1 << 16)
     }
+}
+
+/// `read(2)` and `write(2)` (named so, because the reader and writer classes have methods of
+/// those names).
+func systemRead(_ fd: Int32, _ p: UnsafeMutableRawPointer, _ n: Int) -> Int {
+    #if canImport(Glibc)
+    return Glibc.read(fd, p, n)
+    #else
+    return Darwin.read(fd, p, n)
+    #endif
+}
+
+func systemWrite(_ fd: Int32, _ p: UnsafeRawPointer, _ n: Int) -> Int {
+    #if canImport(Glibc)
+    return Glibc.write(fd, p, n)
+    #else
+    return Darwin.write(fd, p, n)
+    #endif
 }

@@ -74,7 +74,10 @@ extension ShoalServer {
             }
         }
         let adminFlags = ["no_async_loading", "stale"]
-        return [
+        let migration = slotMigrationSubcommands { name, arity, summary, since, arguments, body in
+            sub(name, arity, summary, since: since, flags: adminFlags, admin: true, arguments: arguments, body)
+        }
+        return migration + [
             sub("info", 2, "Returns information about the state of a node.", since: "3.0.0") { ctx, cluster in
                 let fields = (try? cluster.read { state, now in state.infoFields(now: now) }) ?? []
                 ctx.reply.verbatim(fields.map { "\($0.0):\($0.1)\r\n" }.joined())
@@ -263,6 +266,54 @@ extension ShoalServer {
                 keyspace.unlock(slot: slot)
                 ShoalServer.runSlotCommand(&ctx, cluster) { state, now throws(ClusterCommandError) in
                     try state.setSlot(slot, action, keysInSlot: keys, now: now)
+                }
+            },
+            sub("setslotrange", -5, "Binds ranges of hash slots at once (Shoal's SETSLOT for many slots).",
+                since: "0.1.0", flags: adminFlags, admin: true,
+                arguments: [
+                    Arg("start-slot_end-slot", .block, multiple: true, arguments: [Arg("start-slot", .integer), Arg("end-slot", .integer)]),
+                    Arg("subcommand", .oneof, arguments: [
+                        Arg("node-id", .string, token: "IMPORTING"), Arg("node-id", .string, token: "MIGRATING"),
+                        Arg("node-id", .string, token: "NODE"), Arg("stable", .pureToken, token: "STABLE"),
+                    ]),
+                ]
+            ) { [unowned self] ctx, cluster in
+                let args = ctx.args
+                var slots: [Int] = []
+                var i = 2
+                while i + 1 < args.count, let start = args[i].parseInt64(), let end = args[i + 1].parseInt64() {
+                    guard start >= 0, end < 16384, start <= end else {
+                        ctx.reply.error("ERR Invalid or out of range slot")
+                        return
+                    }
+                    slots.append(contentsOf: Int(start)...Int(end))
+                    i += 2
+                }
+                let action: SetSlotAction
+                if i + 1 == args.count && args[i].equalsIgnoringCase("stable") {
+                    action = .stable
+                } else if i + 2 == args.count && args[i].equalsIgnoringCase("migrating") {
+                    action = .migrating(args[i + 1].string)
+                } else if i + 2 == args.count && args[i].equalsIgnoringCase("importing") {
+                    action = .importing(args[i + 1].string)
+                } else if i + 2 == args.count && args[i].equalsIgnoringCase("node") {
+                    action = .node(args[i + 1].string)
+                } else {
+                    ctx.reply.error("ERR Invalid CLUSTER SETSLOTRANGE action or number of arguments. Try CLUSTER HELP")
+                    return
+                }
+                guard !slots.isEmpty else {
+                    ctx.reply.error(CommandError.syntax)
+                    return
+                }
+                var counts: [Int: Int] = [:]
+                for slot in slots {
+                    keyspace.lock(slot: slot)
+                    counts[slot] = keyspace.keyCount(db: 0, slot: slot)
+                    keyspace.unlock(slot: slot)
+                }
+                ShoalServer.runSlotCommand(&ctx, cluster) { state, now throws(ClusterCommandError) in
+                    try state.setSlots(slots, action, keysInSlot: { counts[$0] ?? 0 }, now: now)
                 }
             },
             sub("forget", 3, "Removes a node from the nodes table.", since: "3.0.0", flags: adminFlags, admin: true,

@@ -154,6 +154,11 @@ extension Dispatcher {
                 }
             }
             if keyspace.concurrent { keyspace.unlock(slot: slot) }
+            // Whole-slot migration under way: the keys are on their way, writes wait for the handoff.
+            if migratingTarget != nil && entry.pointee.isWrite, let frozen = frozenSlots, frozen[slot] != 0 {
+                ctx.reply.error("TRYAGAIN Slot \(slot) is being migrated, try again")
+                return nil
+            }
             if let target = migratingTarget, missing > 0 {
                 if existing > 0 {
                     ctx.reply.error(ClusterRedirect.tryAgain)

@@ -10,6 +10,8 @@ final class Dispatcher: @unchecked Sendable {
     let blocked = BlockedClients()
     /// `cluster-enabled`: every keyed command is routed (`route`) before it runs.
     let clusterEnabled: Bool
+    /// SlotMigrator.frozen: slots whose writes wait for a whole-slot handoff.
+    var frozenSlots: UnsafeMutablePointer<UInt8>?
 
     init(table: CommandTable, keyspace: Keyspace, clusterEnabled: Bool) {
         self.table = table

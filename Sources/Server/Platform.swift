@@ -26,6 +26,14 @@ func monotonicMillis() -> Int64 {
     return Int64(ts.tv_sec) * 1000 + Int64(ts.tv_nsec) / 1_000_000
 }
 
+/// Microseconds of the monotonic clock (budgets of work slices).
+@inline(__always)
+func monotonicMicros() -> Int64 {
+    var ts = timespec()
+    clock_gettime(CLOCK_MONOTONIC, &ts)
+    return Int64(ts.tv_sec) * 1_000_000 + Int64(ts.tv_nsec) / 1000
+}
+
 enum Platform {
     /// CPUs this process may run on (honours `taskset`), at least 1.
     static func usableCores() -> Int { Int(shoal_usable_cores()) }

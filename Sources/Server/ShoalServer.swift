@@ -48,6 +48,8 @@ public final class ShoalServer: @unchecked Sendable {
     private var activeExpireTask: RepeatedTask?
     /// Cluster mode (`cluster-enabled yes`): the bus and the cluster state machine.
     private(set) var cluster: ClusterService?
+    /// Whole-slot migrations started here (CLUSTER MIGRATESLOTS).
+    private(set) lazy var migrator = SlotMigrator(server: self)
 
     public init(configuration: Configuration, logger: Logger) {
         self.configuration = configuration
@@ -363,6 +365,7 @@ extension ShoalServer {
         }
         try service.start(hosts: hosts, busPort: clusterSettings.busPort)
         cluster = service
+        dispatcher.frozenSlots = migrator.frozen
     }
 
     /// Deletes the keys of slots another master took over (clusterUpdateSlotsConfigWith's dirty slots).
@@ -370,11 +373,7 @@ extension ShoalServer {
         var dropped = 0
         for slot in slots {
             keyspace.lock(slot: slot)
-            for key in keyspace.keys(db: 0, slot: slot, now: wallClockMillis()) {
-                if key.withUnsafeBytes({ keyspace.delete(db: 0, key: Key($0, slot: slot), now: wallClockMillis()) }) {
-                    dropped += 1
-                }
-            }
+            dropped += keyspace.flush(db: 0, slot: slot)
             keyspace.unlock(slot: slot)
         }
         if dropped > 0 { log.notice("Deleted \(dropped) keys of \(slots.count) slots now served by another node") }

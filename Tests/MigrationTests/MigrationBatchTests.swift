@@ -1,0 +1,66 @@
+import LZ4
+import Testing
+
+@testable import Migration
+
+@Suite("Migration batches")
+struct MigrationBatchTests {
+    private func sample(_ n: Int) -> [MigrationRecord] {
+        (0..<n).map { i in
+            MigrationRecord(
+                key: Array("user:\(i)".utf8), expireAt: i % 3 == 0 ? nil : 1_800_000_000_000 + Int64(i),
+                object: [0] + Array("{\"id\":\(i),\"name\":\"user \(i)\",\"active\":true}".utf8))
+        }
+    }
+
+    @Test func roundTrip() throws {
+        var builder = MigrationBatchBuilder()
+        let records = sample(500)
+        for r in records { builder.append(r) }
+        #expect(builder.count == 500)
+        let frame = try builder.seal()
+        #expect(builder.count == 0)
+        #expect(try MigrationBatch.decode(frame) == records)
+        // Side by side, similar values compress well: this is why keys travel in batches.
+        #expect(frame.count * 3 < records.reduce(0) { $0 + $1.key.count + $1.object.count })
+    }
+
+    @Test func emptyFrameHasNoRecords() throws {
+        var builder = MigrationBatchBuilder()
+        #expect(try MigrationBatch.decode(try builder.seal()) == [])
+    }
+
+    @Test func everyTruncationIsRejectedWhole() throws {
+        var builder = MigrationBatchBuilder()
+        for r in sample(20) { builder.append(r) }
+        let frame = try builder.seal()
+        for cut in 0..<frame.count {
+            #expect(throws: MigrationBatchError.self) { try MigrationBatch.decode(Array(frame[0..<cut])) }
+        }
+    }
+
+    @Test func everyFlippedByteIsRejected() throws {
+        var builder = MigrationBatchBuilder()
+        for r in sample(10) { builder.append(r) }
+        let frame = try builder.seal()
+        for i in 0..<frame.count {
+            var bad = frame
+            bad[i] ^= 0x5A
+            #expect(throws: MigrationBatchError.self) { try MigrationBatch.decode(bad) }
+        }
+    }
+
+    @Test func malformedRecordsInsideAValidFrameAreRejected() throws {
+        // A valid LZ4 frame whose records lie about their lengths.
+        let cases: [[UInt8]] = [
+            [5, 0, 0, 0, 1, 2],  // key longer than the rest
+            [1, 0, 0, 0, 65] + [UInt8](repeating: 0xFF, count: 8) + [0, 0, 0, 0],  // empty value
+            [1, 0, 0, 0, 65] + [0xFE] + [UInt8](repeating: 0xFF, count: 7) + [1, 0, 0, 0, 0],  // expiry < -1
+            [1, 0, 0, 0, 65] + [UInt8](repeating: 0xFF, count: 8) + [0xFF, 0xFF, 0xFF, 0x7F, 0],  // huge value length
+        ]
+        for raw in cases {
+            let frame = try LZ4Block.encode(raw)
+            #expect(throws: MigrationBatchError.self) { try MigrationBatch.decode(frame) }
+        }
+    }
+}
