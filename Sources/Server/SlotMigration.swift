@@ -109,7 +109,12 @@ final class SlotMigrator: @unchecked Sendable {
             do {
                 try migrate(group, job: job, peer: peer)
             } catch {
-                job.finish(.failed, error: "\(error)")
+                if job.cancelRequested {
+                    job.finish(.cancelled, error: "cancelled")
+                } else {
+                    server.log.warning("Slot migration \(job.id.prefix(8)) failed: \(error)")
+                    job.finish(.failed, error: "\(error)")
+                }
                 return
             }
         }
