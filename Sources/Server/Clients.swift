@@ -9,9 +9,13 @@ final class LoopState: @unchecked Sendable {
     var netInputBytes = 0
     var netOutputBytes = 0
     /// Cluster mode: who serves which slot, as this loop last heard.
-    let routing = LoopRouting()
+    let routing: LoopRouting
 
-    init(eventLoop: EventLoop) { self.eventLoop = eventLoop }
+    init(eventLoop: EventLoop, publisher: RoutingPublisher) {
+        self.eventLoop = eventLoop
+        self.routing = LoopRouting(publisher: publisher)
+    }
+
 
     func resetStats() {
         stats.reset()

@@ -1,16 +1,19 @@
+import CPlatform
 import Cluster
 import Commands
 import Keyspace
 import NIOConcurrencyHelpers
 import RESP
 
-/// The routing table one event loop reads. Only that loop's thread touches it; publications from
-/// other threads arrive through `EventLoop.execute`, and a version number keeps a late, older
-/// publication from overwriting a newer one set directly on the loop.
+/// The routing table one event loop reads, refreshed from the publisher whenever its version
+/// moves (one atomic load per keyed command). A change made by a command on any loop is seen by
+/// the very next command on every loop — a CLUSTER SETSLOT IMPORTING answered on one connection
+/// is in force for the RESTORE-ASKING that follows on another.
 ///
 /// The fields every keyed command reads are copied out of the table into plain stored
 /// properties and a raw owner array, so the per-command check does no reference counting.
 final class LoopRouting {
+    private unowned(unsafe) let publisher: RoutingPublisher
     private(set) var table = RoutingTable.empty()
     private var version: UInt64 = 0
     /// `table.owner`, copied (16384 entries).
@@ -22,47 +25,56 @@ final class LoopRouting {
     /// Some slot is migrating or importing here: routing must look further than the owner.
     private(set) var hasOpenSlots = false
 
-    init() {
+    init(publisher: RoutingPublisher) {
+        self.publisher = publisher
         owners = .allocate(capacity: SlotBitmap.slotCount)
         owners.initialize(repeating: RoutingTable.unassigned, count: SlotBitmap.slotCount)
     }
 
     deinit { owners.deallocate() }
 
-    func install(_ table: RoutingTable, version: UInt64) {
-        guard version > self.version else { return }
-        self.table = table
-        self.version = version
-        table.owner.withUnsafeBufferPointer { owners.update(from: $0.baseAddress!, count: SlotBitmap.slotCount) }
-        myIndex = table.myIndex
-        myMasterIndex = table.myMasterIndex
-        clusterOK = table.clusterOK
-        allowReadsWhenDown = table.allowReadsWhenDown
-        hasOpenSlots = !table.migrating.isEmpty || !table.importing.isEmpty
+    /// Brings this loop's copy up to date if a newer table was published.
+    @inline(__always)
+    func refresh() {
+        if shoal_atomic_load_acquire_u64(publisher.version) != version { install() }
+    }
+
+    private func install() {
+        let (latest, latestVersion) = publisher.latest
+        table = latest
+        version = latestVersion
+        latest.owner.withUnsafeBufferPointer { owners.update(from: $0.baseAddress!, count: SlotBitmap.slotCount) }
+        myIndex = latest.myIndex
+        myMasterIndex = latest.myMasterIndex
+        clusterOK = latest.clusterOK
+        allowReadsWhenDown = latest.allowReadsWhenDown
+        hasOpenSlots = !latest.migrating.isEmpty || !latest.importing.isEmpty
     }
 }
 
-/// Hands every new routing table to every event loop.
+/// Holds the newest routing table and its version.
 final class RoutingPublisher: @unchecked Sendable {
-    private let loops: [LoopState]
     private let lock = NIOLock()
-    private var version: UInt64 = 0
+    private var table = RoutingTable.empty()
+    /// Incremented (release) after every new table; loops poll it (acquire).
+    let version: UnsafeMutablePointer<UInt64>
 
-    init(loops: [LoopState]) { self.loops = loops }
+    init() {
+        version = .allocate(capacity: 1)
+        version.initialize(to: 0)
+    }
+
+    deinit { version.deallocate() }
 
     func publish(_ table: RoutingTable) {
-        let version = lock.withLock { () -> UInt64 in
-            self.version += 1
-            return self.version
+        lock.withLock {
+            self.table = table
+            shoal_atomic_store_release_u64(version, version.pointee + 1)
         }
-        for state in loops {
-            if state.eventLoop.inEventLoop {
-                // The command that changed the table sees it before its next command runs.
-                state.routing.install(table, version: version)
-            } else {
-                state.eventLoop.execute { state.routing.install(table, version: version) }
-            }
-        }
+    }
+
+    var latest: (RoutingTable, UInt64) {
+        lock.withLock { (table, version.pointee) }
     }
 }
 
@@ -107,6 +119,7 @@ extension Dispatcher {
         }
         guard slot >= 0 else { return -1 }
         let routing = connection.routing
+        routing.refresh()
         let owner = routing.owners[slot]
         if owner == RoutingTable.unassigned {
             ctx.reply.error(ClusterRedirect.unbound)

@@ -50,6 +50,10 @@ public final class ShoalServer: @unchecked Sendable {
     private(set) var cluster: ClusterService?
     /// Whole-slot migrations started here (CLUSTER MIGRATESLOTS).
     private(set) lazy var migrator = SlotMigrator(server: self)
+    /// The newest cluster routing table, which every loop polls.
+    let routingPublisher: RoutingPublisher
+    /// MIGRATE's connections to target nodes.
+    let migrateConnections = MigrateConnections()
 
     public init(configuration: Configuration, logger: Logger) {
         self.configuration = configuration
@@ -59,14 +63,16 @@ public final class ShoalServer: @unchecked Sendable {
         self.group = MultiThreadedEventLoopGroup(numberOfThreads: threads)
         configuration.setEffectiveIOThreads(threads)
         var loops: [LoopState] = []
-        for loop in group.makeIterator() { loops.append(LoopState(eventLoop: loop)) }
+        let publisher = RoutingPublisher()
+        self.routingPublisher = publisher
+        for loop in group.makeIterator() { loops.append(LoopState(eventLoop: loop, publisher: publisher)) }
         self.loops = loops
         self.loopsByID = Dictionary(uniqueKeysWithValues: loops.map { (ObjectIdentifier($0.eventLoop), $0) })
         // With one event loop every command runs on the same thread and the slot locks are skipped.
         self.keyspace = Keyspace(databases: settings.databases, concurrent: threads > 1)
         let keyspaceCommands: [CommandSpec] =
             stringCommands + genericCommands + listCommands + hashCommands + setCommands + sortedSetCommands
-        let table = CommandTable(keyspaceCommands + serverCommands() + clusterCommands())
+        let table = CommandTable(keyspaceCommands + serverCommands() + clusterCommands() + keyMigrationCommands())
         self.dispatcher = Dispatcher(table: table, keyspace: keyspace, clusterEnabled: configuration.clusterEnabled)
         applyEvictionSettings()
         applyEncodingLimits()
@@ -340,7 +346,7 @@ extension ShoalServer {
             throw ServerStartError.bindFailed(
                 "port \(settings.port): Redis port number too high. Cluster communication port is 10,000 port numbers higher than your Redis port. Your Redis port number must be 55535 or less.")
         }
-        let publisher = RoutingPublisher(loops: loops)
+        let publisher = routingPublisher
         let log = self.log
         let service = try ClusterService(
             settings: clusterSettings, configPath: configuration.clusterConfigFile, loop: loops[0].eventLoop,

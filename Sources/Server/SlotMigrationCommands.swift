@@ -102,12 +102,14 @@ extension ShoalServer {
             ctx.reply.error("ERR \(error)")
             return
         }
-        let importing = ctx.connection.routing.table.importing
+        ctx.connection.routing.refresh()
+        let routing = ctx.connection.routing
+        let importing = routing.table.importing
         var values: [(record: MigrationRecord, slot: Int, value: RDBValue)] = []
         values.reserveCapacity(records.count)
         for record in records {
             let slot = record.key.withUnsafeBytes { keyHashSlot($0) }
-            guard importing.contains(slot) else {
+            guard importing.contains(slot) || routing.owners[slot] == routing.myIndex else {
                 ctx.reply.error("ERR Slot \(slot) is not being imported by this node")
                 return
             }
@@ -138,6 +140,7 @@ extension ShoalServer {
     /// CLUSTER PURGESLOTS slot...: drops keys of slots this node does not own.
     private func purgeSlots(_ ctx: inout CommandContext) {
         let routing = ctx.connection.routing
+        routing.refresh()
         var removed = 0
         for i in 2..<ctx.args.count {
             guard let n = ctx.args[i].parseInt64(), n >= 0, n < 16384 else {

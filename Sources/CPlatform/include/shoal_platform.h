@@ -15,4 +15,14 @@ size_t shoal_malloc_usable_size(void *p);
 /// after loading 1M keys).
 void shoal_configure_allocator(void);
 
+/// C11 atomics Swift's standard library lacks without the swift-atomics package: a 64-bit word
+/// one thread publishes and others poll (the cluster routing version).
+#include <stdint.h>
+static inline uint64_t shoal_atomic_load_acquire_u64(const uint64_t *p) {
+    return __atomic_load_n(p, __ATOMIC_ACQUIRE);
+}
+static inline void shoal_atomic_store_release_u64(uint64_t *p, uint64_t v) {
+    __atomic_store_n(p, v, __ATOMIC_RELEASE);
+}
+
 #endif
