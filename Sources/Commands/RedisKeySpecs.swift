@@ -46,6 +46,9 @@ public let redisKeySpecs: [String: [KeySpec]] = [
     "del": [
         KeySpec(flags: ["RM", "delete"], beginSearch: .index(1), findKeys: .range(lastKey: -1, keyStep: 1, limit: 0)),
     ],
+    "dump": [
+        KeySpec(flags: ["RO", "access"], beginSearch: .index(1), findKeys: .range(lastKey: 0, keyStep: 1, limit: 0)),
+    ],
     "exists": [
         KeySpec(flags: ["RO"], beginSearch: .index(1), findKeys: .range(lastKey: -1, keyStep: 1, limit: 0)),
     ],
@@ -173,6 +176,10 @@ public let redisKeySpecs: [String: [KeySpec]] = [
     "mget": [
         KeySpec(flags: ["RO", "access"], beginSearch: .index(1), findKeys: .range(lastKey: -1, keyStep: 1, limit: 0)),
     ],
+    "migrate": [
+        KeySpec(flags: ["RW", "access", "delete"], beginSearch: .index(3), findKeys: .range(lastKey: 0, keyStep: 1, limit: 0)),
+        KeySpec(flags: ["RW", "access", "delete", "incomplete"], beginSearch: .keyword("KEYS", startFrom: -2), findKeys: .range(lastKey: -1, keyStep: 1, limit: 0)),
+    ],
     "mset": [
         KeySpec(flags: ["OW", "update"], beginSearch: .index(1), findKeys: .range(lastKey: -1, keyStep: 2, limit: 0)),
     ],
@@ -216,6 +223,12 @@ public let redisKeySpecs: [String: [KeySpec]] = [
     "renamenx": [
         KeySpec(flags: ["RW", "access", "delete"], beginSearch: .index(1), findKeys: .range(lastKey: 0, keyStep: 1, limit: 0)),
         KeySpec(flags: ["OW", "insert"], beginSearch: .index(2), findKeys: .range(lastKey: 0, keyStep: 1, limit: 0)),
+    ],
+    "restore": [
+        KeySpec(flags: ["OW", "update"], beginSearch: .index(1), findKeys: .range(lastKey: 0, keyStep: 1, limit: 0)),
+    ],
+    "restore-asking": [
+        KeySpec(flags: ["OW", "update"], beginSearch: .index(1), findKeys: .range(lastKey: 0, keyStep: 1, limit: 0)),
     ],
     "rpop": [
         KeySpec(flags: ["RW", "access", "delete"], beginSearch: .index(1), findKeys: .range(lastKey: 0, keyStep: 1, limit: 0)),
