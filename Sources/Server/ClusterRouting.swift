@@ -13,42 +13,57 @@ import RESP
 /// The fields every keyed command reads are copied out of the table into plain stored
 /// properties and a raw owner array, so the per-command check does no reference counting.
 final class LoopRouting {
+    /// What the per-command check reads, behind a raw pointer: no reference counting on the
+    /// hot path.
+    struct Hot {
+        /// `table.owner`, copied (16384 entries).
+        var owners: UnsafeMutablePointer<Int16>
+        var version: UInt64 = 0
+        var publishedVersion: UnsafeMutablePointer<UInt64>
+        var myIndex: Int16 = 0
+        var myMasterIndex: Int16 = -1
+        var clusterOK = false
+        var allowReadsWhenDown = false
+        /// Some slot is migrating or importing here: routing must look further than the owner.
+        var hasOpenSlots = false
+    }
+
     private unowned(unsafe) let publisher: RoutingPublisher
     private(set) var table = RoutingTable.empty()
-    private var version: UInt64 = 0
-    /// `table.owner`, copied (16384 entries).
-    let owners: UnsafeMutablePointer<Int16>
-    private(set) var myIndex: Int16 = 0
-    private(set) var myMasterIndex: Int16 = -1
-    private(set) var clusterOK = false
-    private(set) var allowReadsWhenDown = false
-    /// Some slot is migrating or importing here: routing must look further than the owner.
-    private(set) var hasOpenSlots = false
+    let hot: UnsafeMutablePointer<Hot>
 
     init(publisher: RoutingPublisher) {
         self.publisher = publisher
-        owners = .allocate(capacity: SlotBitmap.slotCount)
+        let owners = UnsafeMutablePointer<Int16>.allocate(capacity: SlotBitmap.slotCount)
         owners.initialize(repeating: RoutingTable.unassigned, count: SlotBitmap.slotCount)
+        hot = .allocate(capacity: 1)
+        hot.initialize(to: Hot(owners: owners, publishedVersion: publisher.version))
     }
 
-    deinit { owners.deallocate() }
+    deinit {
+        hot.pointee.owners.deallocate()
+        hot.deallocate()
+    }
+
+    var owners: UnsafeMutablePointer<Int16> { hot.pointee.owners }
+    var myIndex: Int16 { hot.pointee.myIndex }
 
     /// Brings this loop's copy up to date if a newer table was published.
     @inline(__always)
     func refresh() {
-        if shoal_atomic_load_acquire_u64(publisher.version) != version { install() }
+        if shoal_atomic_load_acquire_u64(hot.pointee.publishedVersion) != hot.pointee.version { install() }
     }
 
-    private func install() {
+    func install() {
         let (latest, latestVersion) = publisher.latest
         table = latest
-        version = latestVersion
-        latest.owner.withUnsafeBufferPointer { owners.update(from: $0.baseAddress!, count: SlotBitmap.slotCount) }
-        myIndex = latest.myIndex
-        myMasterIndex = latest.myMasterIndex
-        clusterOK = latest.clusterOK
-        allowReadsWhenDown = latest.allowReadsWhenDown
-        hasOpenSlots = !latest.migrating.isEmpty || !latest.importing.isEmpty
+        latest.owner.withUnsafeBufferPointer { hot.pointee.owners.update(from: $0.baseAddress!, count: SlotBitmap.slotCount) }
+        hot.pointee.version = latestVersion
+        hot.pointee.myIndex = latest.myIndex
+        hot.pointee.myMasterIndex = latest.myMasterIndex
+        hot.pointee.clusterOK = latest.clusterOK
+        hot.pointee.allowReadsWhenDown = latest.allowReadsWhenDown
+        hot.pointee.hasOpenSlots = !latest.migrating.isEmpty || !latest.importing.isEmpty
     }
 }
 
@@ -118,15 +133,17 @@ extension Dispatcher {
             }
         }
         guard slot >= 0 else { return -1 }
-        let routing = connection.routing
-        routing.refresh()
-        let owner = routing.owners[slot]
+        let hot = connection.hotRouting
+        if shoal_atomic_load_acquire_u64(hot.pointee.publishedVersion) != hot.pointee.version {
+            connection.routing.install()
+        }
+        let owner = hot.pointee.owners[slot]
         if owner == RoutingTable.unassigned {
             ctx.reply.error(ClusterRedirect.unbound)
             return nil
         }
-        if !routing.clusterOK {
-            if !routing.allowReadsWhenDown {
+        if !hot.pointee.clusterOK {
+            if !hot.pointee.allowReadsWhenDown {
                 ctx.reply.error(ClusterRedirect.down)
                 return nil
             }
@@ -135,7 +152,7 @@ extension Dispatcher {
                 return nil
             }
         }
-        if owner == routing.myIndex && !routing.hasOpenSlots { return slot }
+        if owner == hot.pointee.myIndex && !hot.pointee.hasOpenSlots { return slot }
         return routeOpenSlot(&ctx, entry, connection, slot: slot, owner: owner)
     }
 
@@ -146,9 +163,9 @@ extension Dispatcher {
         _ ctx: inout CommandContext, _ entry: UnsafeMutablePointer<CommandTable.Entry>, _ connection: Connection,
         slot: Int, owner: Int16
     ) -> Int? {
-        let routing = connection.routing
-        let table = routing.table
-        let migratingTarget = owner == routing.myIndex ? table.migrating[slot] : nil
+        let hot = connection.hotRouting
+        let table = connection.routing.table
+        let migratingTarget = owner == hot.pointee.myIndex ? table.migrating[slot] : nil
         let importing = table.importing.contains(slot)
         if migratingTarget != nil || importing {
             if entry.pointee.isMigrate { return slot }
@@ -188,8 +205,8 @@ extension Dispatcher {
                 return slot
             }
         }
-        if owner == routing.myIndex { return slot }
-        if owner == routing.myMasterIndex && connection.clusterReadOnly && !entry.pointee.isWrite { return slot }
+        if owner == hot.pointee.myIndex { return slot }
+        if owner == hot.pointee.myMasterIndex && connection.clusterReadOnly && !entry.pointee.isWrite { return slot }
         ctx.reply.error("MOVED \(slot) \(table.endpoints[Int(owner)])")
         return nil
     }

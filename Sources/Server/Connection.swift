@@ -21,6 +21,8 @@ final class Connection: ChannelInboundHandler {
     private unowned(unsafe) let dispatcher: Dispatcher
     /// This loop's cluster routing (read by every keyed command in cluster mode).
     unowned(unsafe) let routing: LoopRouting
+    /// `routing.hot`: read by the per-command cluster check without reference counting.
+    let hotRouting: UnsafeMutablePointer<LoopRouting.Hot>
     /// Bytes received but not yet parsed into a complete command.
     private var pending: ByteBuffer?
     private var context: CommandContext
@@ -47,6 +49,7 @@ final class Connection: ChannelInboundHandler {
         self.parser = RESPRequestParser(limits: limits)
         self.dispatcher = server.dispatcher
         self.routing = loop.routing
+        self.hotRouting = loop.routing.hot
         self.authenticated = !server.settings.requiresAuth
         self.parser.unauthenticated = !authenticated
         var commandLimits = CommandLimits()
