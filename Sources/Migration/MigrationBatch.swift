@@ -6,19 +6,26 @@ import LZ4
 /// values do not compress one by one, a few hundred of them side by side do.
 ///
 /// Frame = `LZ4Block` (magic, lengths, CRC32C of the raw bytes) over the records:
-///     u32 key length | key | i64 expire-at ms (-1: none) | u32 value length | RDB object
+///     u32 key length | key | u8 kind | i64 expire-at ms (-1: none) | u32 value length | RDB object
 /// (little-endian). A frame is decoded and checked whole before anything of it is applied.
+///
+/// A big collection travels as several records: the first (`whole`) creates the key with a part
+/// of its elements, the next ones (`append`) add the rest, so neither node spends more than a
+/// moment on it at a time.
 public struct MigrationRecord: Equatable, Sendable {
     public var key: [UInt8]
     /// Unix ms, or nil for a key without TTL.
     public var expireAt: Int64?
     /// RDB object encoding: type byte + payload.
     public var object: [UInt8]
+    /// The elements of `object` are added to the key the previous record created.
+    public var append: Bool
 
-    public init(key: [UInt8], expireAt: Int64?, object: [UInt8]) {
+    public init(key: [UInt8], expireAt: Int64?, object: [UInt8], append: Bool = false) {
         self.key = key
         self.expireAt = expireAt
         self.object = object
+        self.append = append
     }
 }
 
@@ -36,9 +43,12 @@ public struct MigrationBatchBuilder {
 
     public var rawByteCount: Int { raw.count }
 
-    public mutating func append(key: UnsafeRawBufferPointer, expireAt: Int64?, object: UnsafeRawBufferPointer) {
+    public mutating func append(
+        key: UnsafeRawBufferPointer, expireAt: Int64?, object: UnsafeRawBufferPointer, append: Bool = false
+    ) {
         appendLE(UInt32(key.count))
         raw.append(contentsOf: key)
+        raw.append(append ? 1 : 0)
         appendLE(UInt64(bitPattern: expireAt ?? -1))
         appendLE(UInt32(object.count))
         raw.append(contentsOf: object)
@@ -47,7 +57,9 @@ public struct MigrationBatchBuilder {
 
     public mutating func append(_ record: MigrationRecord) {
         record.key.withUnsafeBytes { key in
-            record.object.withUnsafeBytes { object in append(key: key, expireAt: record.expireAt, object: object) }
+            record.object.withUnsafeBytes { object in
+                append(key: key, expireAt: record.expireAt, object: object, append: record.append)
+            }
         }
     }
 
@@ -97,12 +109,14 @@ public enum MigrationBatch {
         while offset < bytes.count {
             let keyLength = try u32()
             let key = Array(try take(keyLength))
+            let kind = try take(1)[0]
+            guard kind <= 1 else { throw MigrationBatchError("unknown migration record kind \(kind)") }
             let expire = Int64(littleEndian: try take(8).loadUnaligned(as: Int64.self))
             guard expire >= -1 else { throw MigrationBatchError("bad expiry in migration record") }
             let objectLength = try u32()
             guard objectLength > 0 else { throw MigrationBatchError("empty value in migration record") }
             let object = Array(try take(objectLength))
-            records.append(MigrationRecord(key: key, expireAt: expire < 0 ? nil : expire, object: object))
+            records.append(MigrationRecord(key: key, expireAt: expire < 0 ? nil : expire, object: object, append: kind == 1))
         }
         return records
     }

@@ -215,37 +215,79 @@ final class SlotMigrator: @unchecked Sendable {
     ) throws -> (Int, Int) {
         let keyspace = server.keyspace
         let candidates = Array(slots.prefix(256))
-        let (done, records) = try onLoop { () throws -> (Int, [(key: [UInt8], expireAt: Int64?, object: [UInt8])]) in
-            var out: [(key: [UInt8], expireAt: Int64?, object: [UInt8])] = []
+        let limits = server.rdbEncodingLimits
+        let (done, records, bigKeys) = try onLoop {
+            () throws -> (Int, [MigrationRecord], [(slot: Int, key: [UInt8])]) in
+            var out: [MigrationRecord] = []
+            var big: [(slot: Int, key: [UInt8])] = []
             let started = monotonicMicros()
             var done = 0
             for slot in candidates {
                 keyspace.lock(slot: slot)
                 defer { keyspace.unlock(slot: slot) }
                 try keyspace.forEachEntry(db: 0, slot: slot, now: wallClockMillis()) { entry in
-                    out.append((Array(entry.keyBytes), entry.expireAt, try RDBObject.encode(entry: entry)))
+                    if BigValueMigration.elementCount(entry) > BigValueMigration.chunkElements {
+                        big.append((slot, Array(entry.keyBytes)))
+                    } else {
+                        out.append(MigrationRecord(
+                            key: Array(entry.keyBytes), expireAt: entry.expireAt,
+                            object: try RDBObject.encode(entry: entry, limits: limits)))
+                    }
                 }
                 done += 1
                 if monotonicMicros() - started > 1000 { break }
             }
-            return (done, out)
+            return (done, out, big)
         }
         slots.removeFirst(done)
         var sent = 0
-        for record in records {
-            record.key.withUnsafeBytes { key in
-                record.object.withUnsafeBytes { object in
-                    builder.append(key: key, expireAt: record.expireAt, object: object)
-                }
-            }
-            if builder.rawByteCount >= Self.frameBytes {
-                let frame = try builder.seal()
-                try peer.send([Array("CLUSTER".utf8), Array("IMPORTKEYS".utf8), frame])
-                sent += frame.count
-                pending += 1
-            }
+        for record in records { sent += try add(record, to: &builder, peer: peer, pending: &pending) }
+        for big in bigKeys {
+            sent += try exportBigKey(big.key, slot: big.slot, into: &builder, peer: peer, pending: &pending)
         }
-        return (records.count, sent)
+        return (records.count + bigKeys.count, sent)
+    }
+
+    /// Adds a record, sending the frame when it is full; returns the frame bytes sent.
+    private func add(
+        _ record: MigrationRecord, to builder: inout MigrationBatchBuilder, peer: PeerConnection, pending: inout Int
+    ) throws -> Int {
+        builder.append(record)
+        guard builder.rawByteCount >= Self.frameBytes else { return 0 }
+        let frame = try builder.seal()
+        try peer.send([Array("CLUSTER".utf8), Array("IMPORTKEYS".utf8), frame])
+        pending += 1
+        return frame.count
+    }
+
+    /// One big collection, a part per event-loop step (BigValueMigration).
+    private func exportBigKey(
+        _ key: [UInt8], slot: Int, into builder: inout MigrationBatchBuilder, peer: PeerConnection, pending: inout Int
+    ) throws -> Int {
+        let keyspace = server.keyspace
+        let limits = server.rdbEncodingLimits
+        var cursor: BigValueMigration.Cursor?
+        var sent = 0
+        repeat {
+            let from = cursor
+            let step = try onLoop { () throws -> (MigrationRecord?, BigValueMigration.Cursor?)? in
+                keyspace.lock(slot: slot)
+                defer { keyspace.unlock(slot: slot) }
+                let now = wallClockMillis()
+                let found = key.withUnsafeBytes { keyspace.lookup(db: 0, key: Key($0, slot: slot), now: now, touch: false) }
+                guard let entry = found, let start = from ?? BigValueMigration.start(entry) else { return nil }
+                let (part, next) = BigValueMigration.next(entry, from: start)
+                // A later step of a hash table being resized can find only elements already sent.
+                if from != nil && part.count == 0 { return (nil, next) }
+                let encoder = RDBEncoder(limits: limits)
+                encoder.writeObject(part)
+                return (MigrationRecord(key: key, expireAt: entry.expireAt, object: encoder.out.array, append: from != nil), next)
+            }
+            guard let (record, next) = step else { break }
+            if let record { sent += try add(record, to: &builder, peer: peer, pending: &pending) }
+            cursor = next
+        } while cursor != nil
+        return sent
     }
 
     /// `start end start end ...` for the contiguous runs of a sorted slot list.

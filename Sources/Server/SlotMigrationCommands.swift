@@ -126,7 +126,14 @@ extension ShoalServer {
         for item in values {
             keyspace.lock(slot: item.slot)
             item.record.key.withUnsafeBytes { key in
-                _ = keyspace.delete(db: 0, key: Key(key, slot: item.slot), now: ctx.now)
+                let k = Key(key, slot: item.slot)
+                if item.record.append {
+                    if BigValueMigration.append(item.value, to: k, db: 0, keyspace: keyspace, limits: limits, now: ctx.now) {
+                        stored += 1
+                    }
+                    return
+                }
+                _ = keyspace.delete(db: 0, key: k, now: ctx.now)
                 if (try? store(item.value, key: key, db: 0, expireAt: item.record.expireAt, into: keyspace,
                                limits: limits, now: ctx.now)) == true {
                     stored += 1

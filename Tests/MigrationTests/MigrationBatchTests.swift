@@ -9,7 +9,8 @@ struct MigrationBatchTests {
         (0..<n).map { i in
             MigrationRecord(
                 key: Array("user:\(i)".utf8), expireAt: i % 3 == 0 ? nil : 1_800_000_000_000 + Int64(i),
-                object: [0] + Array("{\"id\":\(i),\"name\":\"user \(i)\",\"active\":true}".utf8))
+                object: [0] + Array("{\"id\":\(i),\"name\":\"user \(i)\",\"active\":true}".utf8),
+                append: i % 7 == 6)
         }
     }
 
@@ -54,9 +55,10 @@ struct MigrationBatchTests {
         // A valid LZ4 frame whose records lie about their lengths.
         let cases: [[UInt8]] = [
             [5, 0, 0, 0, 1, 2],  // key longer than the rest
-            [1, 0, 0, 0, 65] + [UInt8](repeating: 0xFF, count: 8) + [0, 0, 0, 0],  // empty value
-            [1, 0, 0, 0, 65] + [0xFE] + [UInt8](repeating: 0xFF, count: 7) + [1, 0, 0, 0, 0],  // expiry < -1
-            [1, 0, 0, 0, 65] + [UInt8](repeating: 0xFF, count: 8) + [0xFF, 0xFF, 0xFF, 0x7F, 0],  // huge value length
+            [1, 0, 0, 0, 65, 0] + [UInt8](repeating: 0xFF, count: 8) + [0, 0, 0, 0],  // empty value
+            [1, 0, 0, 0, 65, 0] + [0xFE] + [UInt8](repeating: 0xFF, count: 7) + [1, 0, 0, 0, 0],  // expiry < -1
+            [1, 0, 0, 0, 65, 0] + [UInt8](repeating: 0xFF, count: 8) + [0xFF, 0xFF, 0xFF, 0x7F, 0],  // huge value length
+            [1, 0, 0, 0, 65, 2] + [UInt8](repeating: 0xFF, count: 8) + [1, 0, 0, 0, 0],  // unknown kind
         ]
         for raw in cases {
             let frame = try LZ4Block.encode(raw)

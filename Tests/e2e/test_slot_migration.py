@@ -162,3 +162,37 @@ def test_migrateslots_errors_and_corrupt_batches(cluster_factory):
             assert isinstance(err, RespError) and err.text.startswith("ERR"), err
         assert cb.cmd("PING") == "PONG"
     assert b.ok("DBSIZE") == before
+
+
+def test_big_collections_move_in_parts(cluster_factory):
+    """Collections far above one part (8192 elements) arrive whole, with their TTL."""
+    c = cluster_factory(n=3, replicas=0)
+    a_line, b_line = c.masters()[0], c.masters()[1]
+    a, b = c.node(a_line.port), c.node(b_line.port)
+    rc = RedisCluster(host="127.0.0.1", port=a.port)
+    # All in one slot of a, via a hash tag.
+    tag = next(t for t in (f"{{b{i}}}" for i in range(100000)) if key_slot(t) in a_line.slot_set())
+    slot = key_slot(tag)
+    pipe = rc.pipeline(transaction=False)
+    for start in range(0, 100_000, 5000):
+        pipe.hset(f"{tag}hash", mapping={f"field:{i}": f"value:{i}" for i in range(start, start + 5000)})
+        pipe.sadd(f"{tag}set", *[f"member:{i}" for i in range(start, start + 5000)])
+        pipe.zadd(f"{tag}zset", {f"z:{i}": i / 3 for i in range(start, start + 5000)})
+        pipe.rpush(f"{tag}list", *[f"item:{i}" for i in range(start, start + 5000)])
+    pipe.execute()
+    rc.pexpire(f"{tag}hash", 600_000)
+    assert a.ok("CLUSTER", "MIGRATESLOTS", "SLOTSRANGE", slot, slot, "NODE", b_line.id) == "OK"
+    job = _wait_job(a, timeout=120)
+    assert job["state"] == "success", job
+    assert b.ok("CLUSTER", "COUNTKEYSINSLOT", slot) == 4
+    assert a.ok("CLUSTER", "COUNTKEYSINSLOT", slot) == 0
+    with RespConn(b.port) as cb:
+        assert cb.cmd("HLEN", f"{tag}hash") == 100_000
+        assert cb.cmd("HGET", f"{tag}hash", "field:99999") == b"value:99999"
+        assert 500_000 < cb.cmd("PTTL", f"{tag}hash") <= 600_000
+        assert cb.cmd("SCARD", f"{tag}set") == 100_000
+        assert cb.cmd("ZCARD", f"{tag}zset") == 100_000
+        assert cb.cmd("ZSCORE", f"{tag}zset", "z:300") == b"100"
+        assert cb.cmd("LLEN", f"{tag}list") == 100_000
+        assert cb.cmd("LRANGE", f"{tag}list", 0, 2) == [b"item:0", b"item:1", b"item:2"]
+        assert cb.cmd("LINDEX", f"{tag}list", -1) == b"item:99999"
