@@ -94,7 +94,7 @@ let package = Package(
             name: "shoal-cluster",
             dependencies: ["ShoalClusterKit", .product(name: "ArgumentParser", package: "swift-argument-parser")],
             path: "tools/shoal-cluster",
-            exclude: ["Kit"]
+            exclude: ["Kit", "README.md"]
         ),
         .testTarget(name: "ShoalClusterToolTests", dependencies: ["ShoalClusterKit"]),
     ],

@@ -53,13 +53,16 @@ struct MigrationBatchTests {
 
     @Test func malformedRecordsInsideAValidFrameAreRejected() throws {
         // A valid LZ4 frame whose records lie about their lengths.
-        let cases: [[UInt8]] = [
-            [5, 0, 0, 0, 1, 2],  // key longer than the rest
-            [1, 0, 0, 0, 65, 0] + [UInt8](repeating: 0xFF, count: 8) + [0, 0, 0, 0],  // empty value
-            [1, 0, 0, 0, 65, 0] + [0xFE] + [UInt8](repeating: 0xFF, count: 7) + [1, 0, 0, 0, 0],  // expiry < -1
-            [1, 0, 0, 0, 65, 0] + [UInt8](repeating: 0xFF, count: 8) + [0xFF, 0xFF, 0xFF, 0x7F, 0],  // huge value length
-            [1, 0, 0, 0, 65, 2] + [UInt8](repeating: 0xFF, count: 8) + [1, 0, 0, 0, 0],  // unknown kind
-        ]
+        let ones = [UInt8](repeating: 0xFF, count: 8)  // expiry -1
+        var belowMinusOne = ones
+        belowMinusOne[0] = 0xFE  // expiry -2
+        let header: [UInt8] = [1, 0, 0, 0, 65]  // key "A"
+        var cases: [[UInt8]] = []
+        cases.append([5, 0, 0, 0, 1, 2])  // key longer than the rest
+        cases.append(header + [0] + ones + [0, 0, 0, 0])  // empty value
+        cases.append(header + [0] + belowMinusOne + [1, 0, 0, 0, 0])  // expiry < -1
+        cases.append(header + [0] + ones + [0xFF, 0xFF, 0xFF, 0x7F, 0])  // huge value length
+        cases.append(header + [2] + ones + [1, 0, 0, 0, 0])  // unknown kind
         for raw in cases {
             let frame = try LZ4Block.encode(raw)
             #expect(throws: MigrationBatchError.self) { try MigrationBatch.decode(frame) }

@@ -29,6 +29,10 @@ import Testing
         if key.encoding != "hashtable" {
             #expect(payload == DumpPayload.encode(back), "\(key)")
         }
+        // The footer-less object migration batches carry is the payload without its footer.
+        let object = try RDBObject.encode(entry: entry)
+        #expect(object == Array(payload.dropLast(DumpPayload.footerSize)))
+        #expect(try object.withUnsafeBytes { b throws(RDBError) in try RDBObject.decode(b) }.normalized == value.normalized)
     }
 
     @Test func encodingsFollowLimitsOnStore() throws {

@@ -1,6 +1,6 @@
 // libFuzzer target for the RDB module's decoders: DUMP payloads (RESTORE) and RDB files. Built
-// by tools/fuzz/run-rdb together with every Sources/RDB/*.swift file except KeyspaceBridge.swift
-// (one module, no keyspace).
+// by tools/fuzz/run-rdb together with every Sources/RDB/*.swift file that does not import
+// Keyspace (one module, no keyspace).
 //
 // Input layout: byte 0 = options, byte 1 = stream chunk size (1 + value), the rest = the payload.
 //   options bit 0: the payload is an RDB file (else a DUMP payload)

@@ -46,7 +46,10 @@ struct MoveOptions: ParsableArguments {
     var pipeline = 10
 
     @Option(help: "Slots opened and moved together in keys mode; their commands are pipelined.")
-    var window = 64
+    var window = 256
+
+    @Option(help: "Source/target pairs that migrate keys at the same time (their pipelines interleave).")
+    var parallel = 4
 
     @Option(help: "MIGRATE timeout in milliseconds (redis-cli's --cluster-timeout).")
     var timeout = 60_000
@@ -62,6 +65,7 @@ struct MoveOptions: ParsableArguments {
         o.migration = migration
         o.pipeline = max(1, pipeline)
         o.window = max(1, window)
+        o.parallel = max(1, parallel)
         o.timeoutMs = max(1, timeout)
         o.replace = replace
         o.sampleKeys = max(0, sampleKeys)

@@ -25,7 +25,9 @@ public struct ToolOptions: Sendable {
     /// keys per GETKEYSINSLOT / MIGRATE, as redis-cli's --cluster-pipeline
     public var pipeline = 10
     /// slots opened and moved together (keys mode); their commands are pipelined
-    public var window = 64
+    public var window = 256
+    /// (source, target) pairs migrating keys at the same time
+    public var parallel = 4
     public var migration: MigrationMode = .auto
     /// overwrite keys that already exist on the target (redis-cli's --cluster-replace)
     public var replace = false
@@ -109,6 +111,8 @@ public final class ClusterManager {
     public var rng: SplitMix64
     /// Nodes that answered CLUSTER MIGRATESLOTS with "unknown subcommand" (auto mode falls back).
     var noWholeSlotMigration = Set<String>()
+    /// Seconds per phase of keys-mode migration (printed with --verbose).
+    public var phaseTimes: [String: Double] = [:]
 
     public init(console: Console, options: ToolOptions) {
         self.console = console

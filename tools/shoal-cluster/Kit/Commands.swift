@@ -255,6 +255,10 @@ extension ClusterManager {
         let rate = summary.seconds > 0 ? Double(summary.keysMoved) / summary.seconds : 0
         console.log("[\(summary.error == nil && !summary.interrupted ? "OK" : "ERR")] Moved \(summary.slotsMoved) slots, "
                     + "\(summary.keysMoved) keys in \(formatFixed(summary.seconds, 2))s (\(Int(rate.rounded())) keys/s)")
+        if options.verbose && !phaseTimes.isEmpty {
+            console.log("Time per phase: " + phaseTimes.sorted { $0.key < $1.key }
+                .map { "\($0.key) \(formatFixed($0.value, 3))s" }.joined(separator: ", "))
+        }
         doc.append(("result", summary.json))
         let ok = summary.error == nil && !summary.interrupted
         doc.append(("ok", .bool(ok)))

@@ -15,6 +15,8 @@ public struct SlotMigrationEntry: Sendable, Equatable {
     public var state: String
     public var keysMoved: Int
     public var bytesSent: Int
+    /// slots fully moved so far, when the node reports it
+    public var slotsMoved: Int?
     public var error: String?
     public var target: String?
 
@@ -44,7 +46,7 @@ public struct SlotMigrationEntry: Sendable, Equatable {
             let target = (f["target_node"] ?? f["target"] ?? f["node"])?.string
             out.append(SlotMigrationEntry(
                 id: id, ranges: ranges, state: state, keysMoved: f["keys_moved"]?.int ?? 0,
-                bytesSent: f["bytes_sent"]?.int ?? 0, error: err, target: target))
+                bytesSent: f["bytes_sent"]?.int ?? 0, slotsMoved: f["slots_moved"]?.int, error: err, target: target))
         }
         return out
     }
@@ -296,6 +298,7 @@ extension ClusterManager {
         var summary = MigrationSummary()
         let progress = Progress(console: console, totalSlots: plan.moves.count, totalKeys: plan.totalKeys)
         let t0 = monotonicSeconds()
+        var lanes: [(lane: KeysLane, source: String, target: String)] = []
         do {
             var involved: [ClusterNode] = []
             for m in plan.moves {
@@ -304,49 +307,88 @@ extension ClusterManager {
                 }
             }
             try waitForClusterStateOK(involved)
+            // Whole-slot migrations first, one pair at a time; the rest move keys, in lanes.
+            for g in plan.groups {
+                if isInterrupted { summary.interrupted = true; break }
+                let src = try require(g.source), dst = try require(g.target)
+                if mode(from: src, to: dst) == .slots {
+                    let ts = monotonicSeconds()
+                    let k0 = progress.keysMoved, s0 = progress.slotsDone
+                    let expected = g.slots.reduce(0) { $0 + (plan.keys[$1] ?? 0) }
+                    var pair = MigrationSummary.Pair(source: g.source, target: g.target, mode: .slots, slots: 0,
+                                                     keys: 0, bytesSent: nil, seconds: 0)
+                    do {
+                        if let sent = try migrateSlotsWhole(src: src, dst: dst, slots: g.slots, expectedKeys: expected,
+                                                            progress: progress) {
+                            pair.bytesSent = sent
+                            pair.keys = progress.keysMoved - k0
+                            pair.slots = progress.slotsDone - s0
+                            pair.seconds = monotonicSeconds() - ts
+                            summary.pairs.append(pair)
+                            continue
+                        }
+                    } catch {
+                        pair.keys = progress.keysMoved - k0
+                        pair.slots = progress.slotsDone - s0
+                        pair.seconds = monotonicSeconds() - ts
+                        summary.pairs.append(pair)
+                        throw error
+                    }
+                }
+                var windows: [KeysMove] = []
+                var i = 0
+                while i < g.slots.count {
+                    let w = Array(g.slots[i..<min(i + max(options.window, 1), g.slots.count)])
+                    windows.append(KeysMove(src: src, dst: dst, slots: w, cold: false, fixMode: fixMode))
+                    i += w.count
+                }
+                lanes.append((KeysLane(windows: windows), g.source, g.target))
+            }
+            // Up to `parallel` lanes at a time, the next one starting when one ends.
+            let ts = monotonicSeconds()
+            var queue = lanes.map(\.lane)
+            var running: [KeysLane] = []
+            while !(queue.isEmpty && running.isEmpty) {
+                while running.count < max(options.parallel, 1) && !queue.isEmpty && !isInterrupted {
+                    running.append(queue.removeFirst())
+                }
+                if running.isEmpty { break }
+                // Run until one lane finishes, then refill.
+                try runLanes(running, progress: progress, stopOnInterrupt: true, returnWhenOneEnds: true)
+                running.removeAll { $0.current == nil }
+                if isInterrupted { queue.removeAll() }
+            }
+            for l in lanes {
+                summary.pairs.append(MigrationSummary.Pair(
+                    source: l.source, target: l.target, mode: .keys, slots: l.lane.slots, keys: l.lane.keys,
+                    bytesSent: nil, seconds: monotonicSeconds() - ts))
+            }
         } catch {
             summary.error = "\(error)"
-            return summary
-        }
-        for g in plan.groups {
-            if isInterrupted { summary.interrupted = true; break }
-            let keysBefore = progress.keysMoved, slotsBefore = progress.slotsDone
-            let ts = monotonicSeconds()
-            var pair = MigrationSummary.Pair(source: g.source, target: g.target, mode: .keys, slots: 0, keys: 0,
-                                             bytesSent: nil, seconds: 0)
-            do {
-                let src = try require(g.source), dst = try require(g.target)
-                var m = mode(from: src, to: dst)
-                if m == .slots {
-                    let expected = g.slots.reduce(0) { $0 + (plan.keys[$1] ?? 0) }
-                    if let sent = try migrateSlotsWhole(src: src, dst: dst, slots: g.slots, expectedKeys: expected,
-                                                        progress: progress) {
-                        pair.bytesSent = sent
-                    } else {
-                        m = .keys
-                    }
-                }
-                pair.mode = m
-                if m == .keys {
-                    var i = 0
-                    while i < g.slots.count {
-                        if isInterrupted { summary.interrupted = true; break }
-                        let window = Array(g.slots[i..<min(i + max(options.window, 1), g.slots.count)])
-                        try migrateKeys(src: src, dst: dst, slots: window, cold: false, fixMode: fixMode,
-                                        progress: progress)
-                        i += window.count
-                    }
-                }
-            } catch {
-                summary.error = "\(error)"
+            for l in lanes where !summary.pairs.contains(where: { $0.source == l.source && $0.target == l.target }) {
+                summary.pairs.append(MigrationSummary.Pair(
+                    source: l.source, target: l.target, mode: .keys, slots: l.lane.slots, keys: l.lane.keys,
+                    bytesSent: nil, seconds: 0))
             }
-            pair.keys = progress.keysMoved - keysBefore
-            pair.slots = progress.slotsDone - slotsBefore
-            pair.seconds = monotonicSeconds() - ts
-            summary.pairs.append(pair)
-            if summary.error != nil { break }
         }
         progress.finish()
+        // Whole-slot migrations hand the slots over through the bus: wait (briefly) until every
+        // node agrees, so the cluster is settled when the command returns.
+        if summary.error == nil && summary.pairs.contains(where: { $0.mode == .slots && $0.slots > 0 }) {
+            let deadline = monotonicSeconds() + 15
+            var announced = false
+            while !isConfigConsistent() {
+                if monotonicSeconds() > deadline {
+                    console.log("*** The nodes do not agree on the slots yet (gossip); `shoal-cluster check` later")
+                    break
+                }
+                if !announced {
+                    console.log("*** Waiting for every node to learn the new slot owners")
+                    announced = true
+                }
+                usleep(50_000)
+            }
+        }
         summary.seconds = monotonicSeconds() - t0
         if isInterrupted { summary.interrupted = true }
         return summary
@@ -377,77 +419,170 @@ extension ClusterManager {
         return a
     }
 
-    /// The keys of `slots` from `src` to `dst` with MIGRATE, redis-cli's loop made wide: the slots
-    /// of the window are opened together (IMPORTING on the target, then MIGRATING on the source),
-    /// every round sends one GETKEYSINSLOT per slot and one MIGRATE per non-empty slot as
-    /// pipelines, until no slot has keys left; then SETSLOT NODE goes to the target, the source and
-    /// every other master, each as one pipeline. `cold`: keys only, no SETSLOT (fix).
+    /// The keys of `slots` from `src` to `dst` with MIGRATE (one window; see `KeysMove`).
+    /// `cold`: keys only, no SETSLOT (fix).
     public func migrateKeys(src: ClusterNode, dst: ClusterNode, slots: [Int], cold: Bool, fixMode: Bool,
                             progress: Progress?) throws {
-        let s = try src.connection(), d = try dst.connection()
-        if !cold {
-            try expectOK(try d.pipeline(slots.map { ["CLUSTER", "SETSLOT", String($0), "IMPORTING", src.id] }),
-                         node: dst, what: "SETSLOT IMPORTING", slots: slots)
-            try expectOK(try s.pipeline(slots.map { ["CLUSTER", "SETSLOT", String($0), "MIGRATING", dst.id] }),
-                         node: src, what: "SETSLOT MIGRATING", slots: slots)
-            for slot in slots {
-                dst.importing[slot] = src.id
-                src.migrating[slot] = dst.id
-            }
-        }
-        let batch = String(max(options.pipeline, 1))
-        var pending = slots
-        var lastRound: [Int: [[UInt8]]] = [:]
-        while !pending.isEmpty {
-            let got = try s.pipeline(pending.map { ["CLUSTER", "GETKEYSINSLOT", String($0), batch] })
-            var work: [(slot: Int, keys: [[UInt8]])] = []
-            for (slot, r) in zip(pending, got) {
-                guard let arr = r.array else {
-                    throw ToolError("Node \(src.address) replied with error to GETKEYSINSLOT \(slot):\n\(r.errorMessage ?? "bad reply")")
+        let lane = KeysLane(windows: [KeysMove(src: src, dst: dst, slots: slots, cold: cold, fixMode: fixMode)])
+        try runLanes([lane], progress: progress, stopOnInterrupt: false)
+    }
+
+    /// Drives several lanes (each a sequence of windows between one source and one target) in
+    /// lockstep: every step appends each active window's next pipeline to its connection(s), flushes
+    /// every connection once, then reads the replies in the same order. So different sources
+    /// migrate at the same time while the tool stays a single thread. Replies that need synchronous
+    /// follow-ups (a MIGRATE error) are handled after the step, when no reply is outstanding.
+    /// With `stopOnInterrupt`, a lane stops after its window in flight once SIGINT came.
+    func runLanes(_ lanes: [KeysLane], progress: Progress?, stopOnInterrupt: Bool,
+                  returnWhenOneEnds: Bool = false) throws {
+        while true {
+            var active: [KeysMove] = []
+            for lane in lanes {
+                if let w = lane.current {
+                    active.append(w)
                 }
-                if !arr.isEmpty { work.append((slot, arr.compactMap(\.bytes))) }
             }
-            if work.isEmpty { break }
-            for w in work where lastRound[w.slot] == w.keys {
-                throw ToolError("Node \(src.address): MIGRATE to \(dst.address) reported success but the keys of slot "
-                                + "\(w.slot) are still there; slot \(w.slot) is left open (`shoal-cluster fix`).")
+            if active.isEmpty { return }
+            var touched: [RedisConnection] = []
+            for w in active {
+                for c in try sendStep(w) where !touched.contains(where: { $0 === c }) { touched.append(c) }
             }
-            lastRound = Dictionary(work.map { ($0.slot, $0.keys) }, uniquingKeysWith: { a, _ in a })
+            for c in touched { try c.flush() }
+            for w in active { try receiveStep(w, progress: progress) }
+            for w in active where !w.failures.isEmpty {
+                let f = w.failures
+                w.failures.removeAll()
+                for x in f {
+                    try handleMigrateError(x.error, src: w.src, dst: w.dst, slot: x.slot, keys: x.keys,
+                                           fixMode: w.fixMode)
+                }
+            }
+            var ended = false
+            for lane in lanes where lane.current?.stage == .done {
+                let w = lane.current!
+                lane.keys += w.keysMoved
+                lane.slots += w.cold ? 0 : w.slots.count
+                lane.next(stop: stopOnInterrupt && isInterrupted)
+                if lane.current == nil { ended = true }
+            }
+            if returnWhenOneEnds && ended { return }
+        }
+    }
+
+    /// Appends the window's next pipeline; returns the connections written to.
+    func sendStep(_ w: KeysMove) throws -> [RedisConnection] {
+        let s = try w.src.connection(), d = try w.dst.connection()
+        let slotArgs = { (slot: Int, rest: [String]) in ["CLUSTER", "SETSLOT", String(slot)] + rest }
+        switch w.stage {
+        case .openTarget:
+            for slot in w.slots { d.append(slotArgs(slot, ["IMPORTING", w.src.id])) }
+            return [d]
+        case .openSource:
+            for slot in w.slots { s.append(slotArgs(slot, ["MIGRATING", w.dst.id])) }
+            return [s]
+        case .getKeys:
+            let batch = String(max(options.pipeline, 1))
+            for slot in w.pending { s.append(["CLUSTER", "GETKEYSINSLOT", String(slot), batch]) }
+            return [s]
+        case .migrate:
             // Like redis-cli, never REPLACE on the first attempt: BUSYKEY is handled per batch.
-            let replies = try s.pipelineBytes(work.map { migrateCommand(to: dst, keys: $0.keys, replace: false) })
-            for (w, r) in zip(work, replies) {
-                if let e = r.errorMessage {
-                    try handleMigrateError(e, src: src, dst: dst, slot: w.slot, keys: w.keys, fixMode: fixMode)
-                }
-                progress?.add(keys: w.keys.count)
-            }
-            pending = work.map(\.slot)
-        }
-        if !cold {
-            try expectOK(try d.pipeline(slots.map { ["CLUSTER", "SETSLOT", String($0), "NODE", dst.id] }),
-                         node: dst, what: "SETSLOT NODE", slots: slots)
-            // A source that just gave away its last slot may already be a replica (Redis #9223).
-            try expectOK(try s.pipeline(slots.map { ["CLUSTER", "SETSLOT", String($0), "NODE", dst.id] }),
-                         node: src, what: "SETSLOT NODE", slots: slots,
-                         acceptable: ["ERR Please use SETSLOT only with masters."])
-            let others = masters.filter { $0 !== src && $0 !== dst }
-            for n in others {
+            for item in w.work { s.append(migrateCommand(to: w.dst, keys: item.keys, replace: false)) }
+            return [s]
+        case .closeTarget:
+            for slot in w.slots { d.append(slotArgs(slot, ["NODE", w.dst.id])) }
+            return [d]
+        case .closeSource:
+            for slot in w.slots { s.append(slotArgs(slot, ["NODE", w.dst.id])) }
+            return [s]
+        case .closeOthers:
+            var out: [RedisConnection] = []
+            w.others = masters.filter { $0 !== w.src && $0 !== w.dst }
+            for n in w.others {
                 let c = try n.connection()
-                for slot in slots { c.append(["CLUSTER", "SETSLOT", String(slot), "NODE", dst.id]) }
-                try c.flush()
+                for slot in w.slots { c.append(slotArgs(slot, ["NODE", w.dst.id])) }
+                out.append(c)
             }
-            for n in others {
-                try expectOK(try n.connection().drain(slots.count), node: n, what: "SETSLOT NODE", slots: slots,
-                             acceptable: ["ERR Please use SETSLOT only with masters."])
-            }
-            for slot in slots {
-                src.slots.remove(slot)
-                dst.slots.insert(slot)
-                src.migrating[slot] = nil
-                dst.importing[slot] = nil
-            }
+            return out
+        case .done:
+            return []
         }
-        progress?.add(slots: slots.count)
+    }
+
+    func readN(_ c: RedisConnection, _ n: Int) throws -> [Reply] {
+        var out: [Reply] = []
+        out.reserveCapacity(n)
+        for _ in 0..<n { out.append(try c.readReply()) }
+        return out
+    }
+
+    /// Reads the replies of the window's step and moves it on.
+    func receiveStep(_ w: KeysMove, progress: Progress?) throws {
+        let s = try w.src.connection(), d = try w.dst.connection()
+        let t = monotonicSeconds()
+        let stageName = w.stage.name
+        defer { phaseTimes[stageName, default: 0] += monotonicSeconds() - t }
+        let slaveOK = ["ERR Please use SETSLOT only with masters."]
+        switch w.stage {
+        case .openTarget:
+            try expectOK(try readN(d, w.slots.count), node: w.dst, what: "SETSLOT IMPORTING", slots: w.slots)
+            for slot in w.slots { w.dst.importing[slot] = w.src.id }
+            w.stage = .openSource
+        case .openSource:
+            try expectOK(try readN(s, w.slots.count), node: w.src, what: "SETSLOT MIGRATING", slots: w.slots)
+            for slot in w.slots { w.src.migrating[slot] = w.dst.id }
+            w.stage = .getKeys
+        case .getKeys:
+            let got = try readN(s, w.pending.count)
+            w.work = []
+            for (slot, r) in zip(w.pending, got) {
+                guard let arr = r.array else {
+                    throw ToolError("Node \(w.src.address) replied with error to GETKEYSINSLOT \(slot):\n\(r.errorMessage ?? "bad reply")")
+                }
+                if !arr.isEmpty { w.work.append((slot, arr.compactMap(\.bytes))) }
+            }
+            for item in w.work where w.lastRound[item.slot] == item.keys {
+                throw ToolError("Node \(w.src.address): MIGRATE to \(w.dst.address) reported success but the keys of slot "
+                                + "\(item.slot) are still there; slot \(item.slot) is left open (`shoal-cluster fix`).")
+            }
+            w.lastRound = Dictionary(w.work.map { ($0.slot, $0.keys) }, uniquingKeysWith: { a, _ in a })
+            if !w.work.isEmpty {
+                w.stage = .migrate
+            } else {
+                w.stage = w.cold ? .done : .closeTarget
+            }
+        case .migrate:
+            let replies = try readN(s, w.work.count)
+            for (item, r) in zip(w.work, replies) {
+                if let e = r.errorMessage { w.failures.append((item.slot, item.keys, e)) }
+                w.keysMoved += item.keys.count
+                progress?.add(keys: item.keys.count)
+            }
+            w.pending = w.work.map(\.slot)
+            w.stage = .getKeys
+        case .closeTarget:
+            try expectOK(try readN(d, w.slots.count), node: w.dst, what: "SETSLOT NODE", slots: w.slots)
+            w.stage = .closeSource
+        case .closeSource:
+            // A source that just gave away its last slot may already be a replica (Redis #9223).
+            try expectOK(try readN(s, w.slots.count), node: w.src, what: "SETSLOT NODE", slots: w.slots,
+                         acceptable: slaveOK)
+            w.stage = .closeOthers
+        case .closeOthers:
+            for n in w.others {
+                try expectOK(try readN(try n.connection(), w.slots.count), node: n, what: "SETSLOT NODE",
+                             slots: w.slots, acceptable: slaveOK)
+            }
+            for slot in w.slots {
+                w.src.slots.remove(slot)
+                w.dst.slots.insert(slot)
+                w.src.migrating[slot] = nil
+                w.dst.importing[slot] = nil
+            }
+            progress?.add(slots: w.slots.count)
+            w.stage = .done
+        case .done:
+            break
+        }
     }
 
     /// redis-cli 7's handling of a failed MIGRATE: BUSYKEY is retried with REPLACE when the values
@@ -554,6 +689,7 @@ extension ClusterManager {
         var cancelled = false
         let started = monotonicSeconds()
         var lastBytes = 0
+        var pollMs = 5
         while true {
             if isInterrupted && !cancelled {
                 cancelled = true
@@ -578,7 +714,10 @@ extension ClusterManager {
                 let done = jobs.allSatisfy { $0.state == "success" }
                 var covered = SlotSet()
                 for j in jobs where j.state == "success" { for r in j.ranges { for x in r { covered.insert(x) } } }
-                progress.set(keys: baseKeys + keys, slots: baseSlots + mine.sorted.filter { covered.contains($0) }.count)
+                let slotsDone = jobs.reduce(0) { n, j in
+                    n + (j.state == "success" ? j.ranges.reduce(0) { $0 + $1.count } : (j.slotsMoved ?? 0))
+                }
+                progress.set(keys: baseKeys + keys, slots: baseSlots + min(slotsDone, mine.count))
                 if let bad = jobs.first(where: { $0.isFinished && $0.state != "success" }) {
                     let why = bad.error.map { ": \($0)" } ?? ""
                     if bad.state == "cancelled" && isInterrupted {
@@ -589,7 +728,9 @@ extension ClusterManager {
                 }
                 if done && mine.sorted.allSatisfy({ covered.contains($0) }) { break }
             }
-            usleep(UInt32(max(options.pollIntervalMs, 10)) * 1000)
+            // Poll fast at first (small moves end in milliseconds), then every --poll interval.
+            usleep(UInt32(pollMs) * 1000)
+            pollMs = min(pollMs * 2, max(options.pollIntervalMs, 5))
         }
         _ = expectedKeys
         // The target now owns the slots; wait (briefly) until it says so, then update our view.
@@ -600,10 +741,87 @@ extension ClusterManager {
                mine.sorted.allSatisfy({ me.slots.contains($0) }) { break }
             usleep(50_000)
         }
+        // Tell the other masters now rather than waiting for gossip (as keys mode does):
+        // CLUSTER SETSLOTRANGE on Shoal nodes, SETSLOT NODE per slot (pipelined) otherwise.
+        for n in masters where n !== src && n !== dst {
+            guard let c = try? n.connection() else { continue }
+            var done = false
+            if n.isShoal {
+                var args = ["CLUSTER", "SETSLOTRANGE"]
+                for r in mine.ranges { args += [String(r.lowerBound), String(r.upperBound)] }
+                args += ["NODE", dst.id]
+                if let r = try? c.call(args), r.errorMessage == nil { done = true }
+            }
+            if !done {
+                let replies = (try? c.pipeline(slots.map { ["CLUSTER", "SETSLOT", String($0), "NODE", dst.id] })) ?? []
+                if let e = replies.first(where: { $0.isError })?.errorMessage, options.verbose {
+                    console.log("*** \(n.address) refused SETSLOT NODE (\(e)); gossip will tell it")
+                }
+            }
+        }
         for slot in slots {
             src.slots.remove(slot)
             dst.slots.insert(slot)
         }
         return lastBytes
+    }
+}
+
+/// One window of keys-mode migration: the slots are opened together (IMPORTING on the target, then
+/// MIGRATING on the source), every round sends one GETKEYSINSLOT per slot and one MIGRATE per
+/// non-empty slot as pipelines until no slot has keys left, then SETSLOT NODE goes to the target,
+/// the source and every other master, each as one pipeline. redis-cli does the same per slot,
+/// one command at a time.
+final class KeysMove {
+    enum Stage {
+        case openTarget, openSource, getKeys, migrate, closeTarget, closeSource, closeOthers, done
+        var name: String {
+            switch self {
+            case .openTarget, .openSource: return "open"
+            case .getKeys: return "getkeys"
+            case .migrate: return "migrate"
+            case .closeTarget: return "node-target"
+            case .closeSource: return "node-source"
+            case .closeOthers: return "node-others"
+            case .done: return "done"
+            }
+        }
+    }
+    let src: ClusterNode
+    let dst: ClusterNode
+    let slots: [Int]
+    let cold: Bool
+    let fixMode: Bool
+    var stage: Stage
+    var pending: [Int]
+    var work: [(slot: Int, keys: [[UInt8]])] = []
+    var lastRound: [Int: [[UInt8]]] = [:]
+    var others: [ClusterNode] = []
+    var failures: [(slot: Int, keys: [[UInt8]], error: String)] = []
+    var keysMoved = 0
+
+    init(src: ClusterNode, dst: ClusterNode, slots: [Int], cold: Bool, fixMode: Bool) {
+        self.src = src
+        self.dst = dst
+        self.slots = slots
+        self.cold = cold
+        self.fixMode = fixMode
+        stage = cold ? .getKeys : .openTarget
+        pending = slots
+    }
+}
+
+/// The windows of one (source, target) pair, run one after the other.
+final class KeysLane {
+    var windows: [KeysMove]
+    var index = 0
+    var keys = 0
+    var slots = 0
+    var stopped = false
+    init(windows: [KeysMove]) { self.windows = windows }
+    var current: KeysMove? { !stopped && index < windows.count ? windows[index] : nil }
+    func next(stop: Bool) {
+        index += 1
+        if stop { stopped = true }
     }
 }
