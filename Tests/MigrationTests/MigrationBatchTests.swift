@@ -6,12 +6,14 @@ import Testing
 @Suite("Migration batches")
 struct MigrationBatchTests {
     private func sample(_ n: Int) -> [MigrationRecord] {
-        (0..<n).map { i in
-            MigrationRecord(
-                key: Array("user:\(i)".utf8), expireAt: i % 3 == 0 ? nil : 1_800_000_000_000 + Int64(i),
-                object: [0] + Array("{\"id\":\(i),\"name\":\"user \(i)\",\"active\":true}".utf8),
-                append: i % 7 == 6)
+        var records: [MigrationRecord] = []
+        for i in 0..<n {
+            let expireAt: Int64? = i % 3 == 0 ? nil : 1_800_000_000_000 + Int64(i)
+            let json = "{\"id\":\(i),\"name\":\"user \(i)\",\"active\":true}"
+            let object: [UInt8] = [0] + Array(json.utf8)
+            records.append(MigrationRecord(key: Array("user:\(i)".utf8), expireAt: expireAt, object: object, append: i % 7 == 6))
         }
+        return records
     }
 
     @Test func roundTrip() throws {
