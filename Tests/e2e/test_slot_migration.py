@@ -5,9 +5,12 @@ slot whole on exactly one side; corrupt batches are refused whole."""
 
 from __future__ import annotations
 
+import os
 import random
+import subprocess
 import threading
 import time
+from pathlib import Path
 
 import pytest
 from redis.cluster import RedisCluster
@@ -16,6 +19,9 @@ from cluster_helpers import key_slot
 from helpers import RespConn, RespError
 
 pytestmark = pytest.mark.shoal_only
+
+TOOL = os.environ.get("SHOAL_CLUSTER",
+                      str(Path(__file__).resolve().parents[2] / ".build" / "release" / "shoal-cluster"))
 
 N_KEYS = 20_000
 
@@ -51,7 +57,8 @@ def _owner_ids(c) -> dict[str, set[int]]:
     return {n.id: n.slot_set() for n in c.masters()}
 
 
-def test_migrate_slots_under_load(cluster_factory):
+@pytest.mark.parametrize("how", ["migrateslots", "shoal-cluster"])
+def test_migrate_slots_under_load(cluster_factory, how):
     c = cluster_factory(n=3, replicas=0)
     a_line, b_line = c.masters()[0], c.masters()[1]
     a, b = c.node(a_line.port), c.node(b_line.port)
@@ -85,15 +92,24 @@ def test_migrate_slots_under_load(cluster_factory):
     t = threading.Thread(target=traffic)
     t.start()
     time.sleep(0.3)
-    assert a.ok("CLUSTER", "MIGRATESLOTS", "SLOTSRANGE", moving[0], moving[-1], "NODE", b_line.id) == "OK"
+    if how == "migrateslots":
+        assert a.ok("CLUSTER", "MIGRATESLOTS", "SLOTSRANGE", moving[0], moving[-1], "NODE", b_line.id) == "OK"
+    else:
+        # The operator tool: it picks the slots (the lowest of the source, as redis-cli does) and
+        # moves them whole between Shoal nodes.
+        res = subprocess.run([TOOL, "reshard", f"127.0.0.1:{a.port}", "--from", a_line.id, "--to", b_line.id,
+                              "--slots", str(len(moving)), "--yes"], capture_output=True, text=True, timeout=300,
+                             stdin=subprocess.DEVNULL)
+        assert res.returncode == 0, res.stdout[-2000:] + res.stderr[-2000:]
     job = _wait_job(a)
     time.sleep(0.3)
     stop.set()
     t.join(timeout=30)
 
     assert job["state"] == "success", job
-    assert job["slots_moved"] == len(moving)
-    assert job["keys_moved"] >= len(moving_keys)
+    if how == "migrateslots":
+        assert job["slots_moved"] == len(moving)
+        assert job["keys_moved"] >= len(moving_keys)
     assert errors == []
     assert stale == []
     # Every key is where it belongs, with its last written value.
@@ -112,7 +128,8 @@ def test_migrate_slots_under_load(cluster_factory):
     else:
         pytest.fail("the new owner did not propagate")
     # The migrated keys arrived in the compressed form.
-    assert job["bytes_sent"] < sum(len(f"key:{i}") + len(_value(i, 0)) for i in moving_keys)
+    if how == "migrateslots":
+        assert job["bytes_sent"] < sum(len(f"key:{i}") + len(_value(i, 0)) for i in moving_keys)
 
 
 def test_cancelled_migration_leaves_every_slot_whole(cluster_factory):
