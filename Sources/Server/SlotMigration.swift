@@ -35,8 +35,9 @@ final class SlotMigrator: @unchecked Sendable {
     /// A group of slots is closed when it holds this many keys or raw bytes of values.
     static let groupKeys = 20_000
     static let groupBytes = 8 << 20
-    /// One IMPORTKEYS frame carries up to this many raw bytes.
-    static let frameBytes = 1 << 20
+    /// One IMPORTKEYS frame carries up to this many raw bytes: enough for LZ4 to find the
+    /// repetition between values, small enough that the target applies it in a few milliseconds.
+    static let frameBytes = 256 << 10
 
     init(server: ShoalServer) {
         self.server = server
@@ -174,13 +175,23 @@ final class SlotMigrator: @unchecked Sendable {
             handedOver = true
             try pipeline(peer, [["CLUSTER", "SETSLOTRANGE"] + Self.rangeArguments(group) + ["NODE", target]])
             let keyspace = server.keyspace
-            try onLoop {
+            // Big collections are freed here, on the migration thread, not on the event loop:
+            // the loop drops the keys while these references keep the objects alive.
+            let bigObjects = try onLoop { () -> [any KeyspaceObject] in
+                var keep: [any KeyspaceObject] = []
                 for slot in group {
                     keyspace.lock(slot: slot)
+                    keyspace.forEachEntry(db: 0, slot: slot, now: wallClockMillis()) { entry in
+                        if BigValueMigration.elementCount(entry) > BigValueMigration.chunkElements {
+                            keep.append(entry.object)
+                        }
+                    }
                     keyspace.flush(db: 0, slot: slot)
                     keyspace.unlock(slot: slot)
                 }
+                return keep
             }
+            withExtendedLifetime(bigObjects) {}
             try cluster.command { state, now throws(ClusterCommandError) in
                 ((), try state.setSlots(group, .node(target), keysInSlot: { _ in 0 }, now: now))
             }
@@ -345,7 +356,11 @@ final class SlotMigrator: @unchecked Sendable {
             done.signal()
         }
         done.wait()
-        return try box.result!.get()
+        // Moved out here so that what the body returned is released by this thread, whichever
+        // thread drops the box last.
+        let result = box.result!
+        box.result = nil
+        return try result.get()
     }
 
     /// Returns once every event loop has finished what it was running: after it, no command that
