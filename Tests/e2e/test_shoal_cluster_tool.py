@@ -906,3 +906,35 @@ def test_keys_mode_can_be_forced_between_shoal_nodes(fake_shoal):
                "--yes", "--migration", "keys", ok=False)
     assert "SETSLOT" in res.stderr
     assert not any(len(a) > 1 and a[1].upper() == "MIGRATESLOTS" for _, a in f.commands)
+
+
+def test_target_binary_add_empty_master_and_rebalance():
+    """An empty fourth node of the binary under test joins with add-node and rebalance moves a
+    quarter of the slots onto it (whole slots between Shoal nodes), keys intact."""
+    c = Cluster(4, node_timeout=2000, name="tool-rebal", binaries=[server_binary()] * 4)
+    try:
+        c.start()
+        members, spare = c.nodes[:3], c.nodes[3]
+        tool("create", *[addr(n) for n in members], "--replicas", "0", "--yes")
+        c.wait_ok(nodes=members)
+        rc = RedisCluster(host="127.0.0.1", port=members[0].port)
+        pipe = rc.pipeline()
+        for i in range(20_000):
+            pipe.set(f"k:{i}", f"v:{i}")
+        pipe.execute()
+        res = tool("add-node", addr(spare), addr(members[0]))
+        assert "[OK] New node added correctly." in res.stdout
+        wait_for(lambda: all(len(n.nodes()) == 4 for n in c.nodes), timeout=30, what="4 nodes known everywhere")
+        wait_state_ok(c.nodes)
+        doc = tool_json("rebalance", addr(members[0]), "--use-empty-masters")
+        assert doc["ok"] is True
+        wait_agree(c.nodes)
+        counts = [len(owned(n)) for n in c.nodes]
+        assert sum(counts) == 16384 and all(abs(n - 4096) <= 82 for n in counts), counts
+        assert sum(n.cmd("DBSIZE") for n in c.nodes) == 20_000
+        assert spare.cmd("DBSIZE") > 4000
+        values = RedisCluster(host="127.0.0.1", port=spare.port).mget_nonatomic([f"k:{i}" for i in range(20_000)])
+        assert [i for i, v in enumerate(values) if v != f"v:{i}".encode()] == []
+        assert tool_json("check", addr(members[0]))["ok"] is True
+    finally:
+        c.cleanup()
