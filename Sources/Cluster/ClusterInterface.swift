@@ -76,7 +76,7 @@ public final class RoutingTable: Sendable {
     /// For a replica: its master's index (its slots are served to READONLY clients), else -1.
     public let myMasterIndex: Int16
     /// What `-MOVED <slot> <endpoint>` and `-ASK` print for each node: "ip:port", "hostname:port"
-    /// or "?:port" according to cluster-preferred-endpoint-type.
+    /// or ":port" (unknown-endpoint: empty, as Redis 7.0) according to cluster-preferred-endpoint-type.
     public let endpoints: [String]
     /// Reads are served while the cluster is down (cluster-allow-reads-when-down).
     public let allowReadsWhenDown: Bool

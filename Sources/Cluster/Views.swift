@@ -128,7 +128,7 @@ extension ClusterState {
         switch settings.preferredEndpointType {
         case .ip: preferred = node.ip
         case .hostname: preferred = node.hostname.isEmpty ? "?" : node.hostname
-        case .unknownEndpoint: preferred = "?"
+        case .unknownEndpoint: preferred = ""
         }
         return NodeEndpoint(
             name: node.name, ip: node.ip, port: node.port, hostname: node.hostname, isMaster: node.isMaster,
@@ -177,7 +177,7 @@ extension ClusterState {
         switch settings.preferredEndpointType {
         case .ip: "\(node.ip):\(node.port)"
         case .hostname: "\(node.hostname.isEmpty ? "?" : node.hostname):\(node.port)"
-        case .unknownEndpoint: "?:\(node.port)"
+        case .unknownEndpoint: ":\(node.port)"
         }
     }
 
