@@ -158,8 +158,10 @@ extension Dispatcher {
             ctx.session = waiter.connection
             ctx.reply = RESPWriter(
                 buffer: ByteBufferAllocator().buffer(capacity: 256), protocolVersion: waiter.connection.protocolVersion)
-            let slots = keyspace.concurrent ? lockedSlots(entry.pointee.keys, args) : []
+            let capture = barrier.job != nil
+            let slots = keyspace.concurrent || capture ? lockedSlots(entry.pointee.keys, args) : []
             for slot in slots { keyspace.lock(slot: slot) }
+            if capture { barrier.beforeWrite(slots: slots) }
             entry.pointee.handler(&ctx)
             for slot in slots.reversed() { keyspace.unlock(slot: slot) }
             readyKeys = ctx.readyKeys

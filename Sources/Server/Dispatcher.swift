@@ -1,4 +1,5 @@
 import Commands
+import NIOConcurrencyHelpers
 import Keyspace
 import RESP
 
@@ -12,8 +13,21 @@ final class Dispatcher: @unchecked Sendable {
     let clusterEnabled: Bool
     /// SlotMigrator.frozen: slots whose writes wait for a whole-slot handoff.
     var frozenSlots: UnsafeMutablePointer<UInt8>?
+    /// Keeps a background snapshot point-in-time: writes capture their slots first.
+    let barrier: WriteBarrier
+    /// Non-zero while writes are refused (`stop-writes-on-bgsave-error`, a failing AOF); a byte,
+    /// so that every loop can read it without a lock. The error text is behind `denialLock`.
+    var writesDenied: UInt8 = 0
+    private let denialLock = NIOLock()
+    private var denialText = ""
 
-    init(table: CommandTable, keyspace: Keyspace, clusterEnabled: Bool) {
+    func denyWrites(_ text: String?) {
+        denialLock.withLock { denialText = text ?? "" }
+        writesDenied = text == nil ? 0 : 1
+    }
+
+    init(table: CommandTable, keyspace: Keyspace, clusterEnabled: Bool, barrier: WriteBarrier) {
+        self.barrier = barrier
         self.table = table
         self.keyspace = keyspace
         self.clusterEnabled = clusterEnabled
@@ -66,10 +80,16 @@ final class Dispatcher: @unchecked Sendable {
             routedSlot = slot
             if asked && !entry.pointee.isAsking { connection.asking = false }
         }
+        let isWrite = entry.pointee.isWrite
+        if isWrite && writesDenied != 0 {
+            ctx.reply.error(denialLock.withLock { denialText })
+            return
+        }
         connection.info.lastCommand = position
         connection.info.lastSubcommand = subPosition
         ctx.stats.commandsProcessed &+= 1
         if !keyspace.concurrent {
+            if isWrite && barrier.job != nil { captureBeforeWrite(entry, args, routedSlot: routedSlot) }
             entry.pointee.handler(&ctx)
             if ctx.blockRequest != nil { park(&ctx, connection) }
         } else {
@@ -78,11 +98,13 @@ final class Dispatcher: @unchecked Sendable {
                 entry.pointee.handler(&ctx)
             case .all:
                 keyspace.lockAll()
+                if isWrite { barrier.beforeWriteAll() }
                 entry.pointee.handler(&ctx)
                 keyspace.unlockAll()
             case .keys where routedSlot >= 0:
                 // Cluster mode: every key is in the routed slot.
                 keyspace.lock(slot: routedSlot)
+                if isWrite { barrier.beforeWrite(slot: routedSlot) }
                 entry.pointee.handler(&ctx)
                 if ctx.blockRequest != nil { park(&ctx, connection) }
                 keyspace.unlock(slot: routedSlot)
@@ -93,12 +115,14 @@ final class Dispatcher: @unchecked Sendable {
                 ctx.knownSlotIndex = index
                 ctx.knownSlot = slot
                 keyspace.lock(slot: slot)
+                if isWrite { barrier.beforeWrite(slot: slot) }
                 entry.pointee.handler(&ctx)
                 if ctx.blockRequest != nil { park(&ctx, connection) }
                 keyspace.unlock(slot: slot)
             case .keys:
                 let slots = lockedSlots(entry.pointee.keys, args)
                 for slot in slots { keyspace.lock(slot: slot) }
+                if isWrite { barrier.beforeWrite(slots: slots) }
                 entry.pointee.handler(&ctx)
                 // Parked before the slots unlock: a push on another loop then sees the waiter.
                 if ctx.blockRequest != nil { park(&ctx, connection) }
@@ -110,6 +134,16 @@ final class Dispatcher: @unchecked Sendable {
             let ready = ctx.readyKeys
             ctx.readyKeys = []
             serveReadyKeys(ready, blocked: blocked, template: ctx)
+        }
+    }
+
+    /// One event loop, a background save running: the write's slots are captured first.
+    private func captureBeforeWrite(_ entry: UnsafeMutablePointer<CommandTable.Entry>, _ args: ArgumentList, routedSlot: Int) {
+        switch entry.pointee.access {
+        case .none, .selfManaged: break
+        case .all: barrier.beforeWriteAll()
+        case .keys where routedSlot >= 0: barrier.beforeWrite(slot: routedSlot)
+        case .keys: barrier.beforeWrite(slots: lockedSlots(entry.pointee.keys, args))
         }
     }
 

@@ -114,28 +114,31 @@ extension ShoalServer {
     }
 
     private func persistenceSection() -> [String] {
-        [
+        let progress = snapshots.progress
+        let rdbRunning = snapshots.backgroundInProgress
+        var lines = [
             "loading:0",
             "async_loading:0",
+            // No fork: what a write copies during a save is the serialised form of its slot.
             "current_cow_peak:0",
-            "current_cow_size:0",
-            "current_fork_perc:0.00",
-            "current_save_keys_processed:0",
-            "current_save_keys_total:0",
-            "rdb_changes_since_last_save:\(keyspace.dirty)",
-            "rdb_bgsave_in_progress:0",
-            "rdb_last_save_time:\(startedAtWallSeconds)",
-            "rdb_last_bgsave_status:ok",
-            "rdb_last_bgsave_time_sec:-1",
-            "rdb_current_bgsave_time_sec:-1",
-            "aof_enabled:0",
-            "aof_rewrite_in_progress:0",
-            "aof_rewrite_scheduled:0",
-            "aof_last_rewrite_time_sec:-1",
-            "aof_current_rewrite_time_sec:-1",
-            "aof_last_bgrewrite_status:ok",
-            "aof_last_write_status:ok",
+            "current_cow_size:\(progress.capturedBytes)",
+            "current_cow_size_age:0",
+            "current_fork_perc:\(Platform.format2(progress.total > 0 ? Double(progress.processed) * 100 / Double(progress.total) : 0))",
+            "current_save_keys_processed:\(progress.processed)",
+            "current_save_keys_total:\(progress.total)",
+            "rdb_changes_since_last_save:\(snapshots.changesSinceLastSave)",
+            "rdb_bgsave_in_progress:\(rdbRunning ? 1 : 0)",
+            "rdb_last_save_time:\(snapshots.lastSaveSeconds)",
+            "rdb_last_bgsave_status:\(snapshots.lastBackgroundOK ? "ok" : "err")",
+            "rdb_last_bgsave_time_sec:\(snapshots.lastBackgroundSeconds)",
+            "rdb_current_bgsave_time_sec:\(snapshots.currentSeconds)",
+            "rdb_saves:\(snapshots.saves)",
+            "rdb_last_cow_size:0",
+            "rdb_last_load_keys_expired:\(snapshots.lastLoadKeysExpired)",
+            "rdb_last_load_keys_loaded:\(snapshots.lastLoadKeysLoaded)",
         ]
+        lines += appendOnlyInfoLines()
+        return lines
     }
 
     private func statsSection() -> [String] {

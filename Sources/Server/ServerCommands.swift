@@ -201,14 +201,17 @@ extension ShoalServer {
     private func shutdown(_ ctx: inout CommandContext) {
         var save: Bool?
         var abort = false
+        var force = false
         for i in 1..<ctx.args.count {
             let arg = ctx.args[i]
             if arg.equalsIgnoringCase("NOSAVE") {
                 save = false
             } else if arg.equalsIgnoringCase("SAVE") {
                 save = true
-            } else if arg.equalsIgnoringCase("NOW") || arg.equalsIgnoringCase("FORCE") {
-                continue  // no replicas to wait for, nothing to force yet
+            } else if arg.equalsIgnoringCase("NOW") {
+                continue  // no replicas to wait for
+            } else if arg.equalsIgnoringCase("FORCE") {
+                force = true
             } else if arg.equalsIgnoringCase("ABORT") {
                 abort = true
             } else {
@@ -221,9 +224,7 @@ extension ShoalServer {
             ctx.reply.error("ERR No shutdown in progress.")
             return
         }
-        if save == true {
-            // Snapshots arrive with persistence; refusing is honest, exiting without the save is not.
-            log.warning("Error trying to save the DB, can't exit: SHUTDOWN SAVE needs persistence, which this build does not have.")
+        guard prepareForShutdown(save: save, force: force) else {
             ctx.reply.error("ERR Errors trying to SHUTDOWN. Check logs.")
             return
         }
@@ -283,6 +284,37 @@ extension ShoalServer {
                     ctx.reply.simpleString(text)
                 },
                 CommandSpec(
+                    name: "reload", arity: -2, flags: ["admin", "noscript", "loading", "stale"],
+                    aclCategories: ["admin", "dangerous"], access: .selfManaged,
+                    summary: "Saves the data set, empties it and loads the file back.", since: "1.0.0",
+                    group: "server"
+                ) { [unowned self] ctx in
+                    guard debugAllowed(&ctx) else { return }
+                    var save = true, flush = true, merge = false
+                    for i in 2..<ctx.args.count {
+                        if ctx.args[i].equalsIgnoringCase("MERGE") {
+                            merge = true
+                        } else if ctx.args[i].equalsIgnoringCase("NOFLUSH") {
+                            flush = false
+                        } else if ctx.args[i].equalsIgnoringCase("NOSAVE") {
+                            save = false
+                        } else {
+                            ctx.reply.error("ERR DEBUG RELOAD only supports the MERGE, NOFLUSH and NOSAVE options.")
+                            return
+                        }
+                    }
+                    do {
+                        try debugReload(save: save, flush: flush, merge: merge)
+                        log.notice("DB reloaded by DEBUG RELOAD")
+                        ctx.reply.ok()
+                    } catch SnapshotError.io(let why) where why.hasPrefix("Write error") || why.hasPrefix("Failed opening") {
+                        ctx.reply.error("ERR Error trying to save the DB")
+                    } catch {
+                        log.warning("DEBUG RELOAD: \(error)")
+                        ctx.reply.error("ERR Error trying to load the RDB dump, check server logs.")
+                    }
+                },
+                CommandSpec(
                     name: "help", arity: 2, flags: ["admin", "noscript", "loading", "stale"],
                     aclCategories: ["admin", "dangerous"],
                     summary: "Shows helpful text about the different subcommands.", since: "1.0.0", group: "server"
@@ -291,6 +323,8 @@ extension ShoalServer {
                         "DEBUG <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
                         "OBJECT <key>",
                         "    Show low level info about the key and associated value.",
+                        "RELOAD [option ...]",
+                        "    Save the RDB on disk and reload it back to memory. Options: MERGE, NOFLUSH, NOSAVE.",
                         "SLEEP <seconds>",
                         "    Stop the server for <seconds>. Decimals allowed.",
                         "HELP",

@@ -43,6 +43,12 @@ public enum ServerMain {
         let server = ShoalServer(configuration: configuration, logger: logger)
         logger.notice("Running mode=\(configuration.clusterEnabled ? "cluster" : "standalone"), port=\(configuration.port), event loops=\(server.ioThreads), PID: \(getpid())")
         do {
+            try server.loadDataAtStartup()
+        } catch {
+            logger.warning("Fatal error loading the DB: \(error). Exiting.")
+            return 1
+        }
+        do {
             try server.start()
         } catch {
             logger.warning("\(error)")
@@ -60,12 +66,13 @@ public enum ServerMain {
     /// SIGTERM and SIGINT stop the node gracefully, as they stop redis-server.
     private static func installSignalHandlers(server: ShoalServer, logger: Logger) -> [DispatchSourceSignal] {
         signal(SIGPIPE, SIG_IGN)
-        return [(SIGTERM, "SIGTERM"), (SIGINT, "SIGINT")].map { (number, name) in
+        return [(SIGTERM, "SIGTERM", "shutdown-on-sigterm"), (SIGINT, "SIGINT", "shutdown-on-sigint")].map {
+            (number, name, directive) in
             signal(number, SIG_IGN)
             let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
             source.setEventHandler {
                 logger.warning("Received \(name) scheduling shutdown...")
-                server.requestShutdown(code: 0)
+                server.shutdownOnSignal(directive: directive)
             }
             source.resume()
             return source

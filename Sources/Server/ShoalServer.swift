@@ -54,6 +54,9 @@ public final class ShoalServer: @unchecked Sendable {
     let routingPublisher: RoutingPublisher
     /// MIGRATE's connections to target nodes.
     let migrateConnections = MigrateConnections()
+    /// RDB snapshots (SAVE, BGSAVE, save points) and the write barrier that keeps them point-in-time.
+    private(set) lazy var snapshots = SnapshotManager(server: self)
+    let writeBarrier: WriteBarrier
 
     public init(configuration: Configuration, logger: Logger) {
         self.configuration = configuration
@@ -65,6 +68,8 @@ public final class ShoalServer: @unchecked Sendable {
         var loops: [LoopState] = []
         let publisher = RoutingPublisher()
         self.routingPublisher = publisher
+        let barrier = WriteBarrier()
+        self.writeBarrier = barrier
         for loop in group.makeIterator() { loops.append(LoopState(eventLoop: loop, publisher: publisher)) }
         self.loops = loops
         self.loopsByID = Dictionary(uniqueKeysWithValues: loops.map { (ObjectIdentifier($0.eventLoop), $0) })
@@ -72,8 +77,10 @@ public final class ShoalServer: @unchecked Sendable {
         self.keyspace = Keyspace(databases: settings.databases, concurrent: threads > 1)
         let keyspaceCommands: [CommandSpec] =
             stringCommands + genericCommands + listCommands + hashCommands + setCommands + sortedSetCommands
-        let table = CommandTable(keyspaceCommands + serverCommands() + clusterCommands() + keyMigrationCommands())
-        self.dispatcher = Dispatcher(table: table, keyspace: keyspace, clusterEnabled: configuration.clusterEnabled)
+        let table = CommandTable(
+            keyspaceCommands + serverCommands() + clusterCommands() + keyMigrationCommands() + persistenceCommands())
+        self.dispatcher = Dispatcher(
+            table: table, keyspace: keyspace, clusterEnabled: configuration.clusterEnabled, barrier: barrier)
         applyEvictionSettings()
         applyEncodingLimits()
         settings.observe(configuration, server: self)
@@ -192,6 +199,7 @@ public final class ShoalServer: @unchecked Sendable {
             }
         }
         mainLoop.scheduleRepeatedTask(initialDelay: .milliseconds(100), delay: .milliseconds(100)) { [self] _ in
+            persistenceCron()
             opsSampler.sample(
                 commands: totalCommandsProcessed, input: loops.reduce(0) { $0 + $1.netInputBytes },
                 output: loops.reduce(0) { $0 + $1.netOutputBytes }, now: monotonicMillis())
@@ -245,7 +253,6 @@ public final class ShoalServer: @unchecked Sendable {
             shutdownPromise = p
             return p
         }
-        log.warning("User requested shutdown...")
         log.notice("Shoal is now ready to exit, bye bye...")
         promise.succeed(code)
     }
@@ -379,6 +386,7 @@ extension ShoalServer {
         var dropped = 0
         for slot in slots {
             keyspace.lock(slot: slot)
+            writeBarrier.beforeWrite(slot: slot)
             dropped += keyspace.flush(db: 0, slot: slot)
             keyspace.unlock(slot: slot)
         }

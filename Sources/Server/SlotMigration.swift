@@ -181,6 +181,7 @@ final class SlotMigrator: @unchecked Sendable {
                 var keep: [any KeyspaceObject] = []
                 for slot in group {
                     keyspace.lock(slot: slot)
+                    self.server.writeBarrier.beforeWrite(slot: slot)
                     keyspace.forEachEntry(db: 0, slot: slot, now: wallClockMillis()) { entry in
                         if BigValueMigration.elementCount(entry) > BigValueMigration.chunkElements {
                             keep.append(entry.object)
@@ -348,23 +349,9 @@ final class SlotMigrator: @unchecked Sendable {
     /// there is a single loop) and waits for it.
     @discardableResult
     private func onLoop<T>(_ body: @escaping () throws -> T) throws -> T {
-        let box = ResultBox<T>()
-        let done = DispatchSemaphore(value: 0)
-        let work = UncheckedSendable(body)
-        server.loops[0].eventLoop.execute {
-            box.result = Result { try work.value() }
-            done.signal()
-        }
-        done.wait()
-        // Moved out here so that what the body returned is released by this thread, whichever
-        // thread drops the box last.
-        let result = box.result!
-        box.result = nil
-        return try result.get()
+        try server.runOnMainLoop(body)
     }
 
-    /// Returns once every event loop has finished what it was running: after it, no command that
-    /// read the old routing or frozen state is still in flight.
     private func barrier() {
         let done = DispatchGroup()
         for state in server.loops {
@@ -375,13 +362,13 @@ final class SlotMigrator: @unchecked Sendable {
     }
 }
 
-private final class ResultBox<T>: @unchecked Sendable {
+final class ResultBox<T>: @unchecked Sendable {
     var result: Result<T, Error>?
 }
 
 /// A closure handed to another thread that waits for it: it never runs concurrently with its
 /// creator, which is what Sendable would protect.
-private struct UncheckedSendable<T>: @unchecked Sendable {
+struct UncheckedSendable<T>: @unchecked Sendable {
     let value: T
     init(_ value: T) { self.value = value }
 }

@@ -125,6 +125,7 @@ extension ShoalServer {
         var stored = 0
         for item in values {
             keyspace.lock(slot: item.slot)
+            writeBarrier.beforeWrite(slot: item.slot)
             item.record.key.withUnsafeBytes { key in
                 let k = Key(key, slot: item.slot)
                 if item.record.append {
@@ -157,6 +158,7 @@ extension ShoalServer {
             let slot = Int(n)
             if routing.owners[slot] == routing.myIndex { continue }
             keyspace.lock(slot: slot)
+            writeBarrier.beforeWrite(slot: slot)
             removed += keyspace.flush(db: 0, slot: slot)
             keyspace.unlock(slot: slot)
         }
