@@ -35,6 +35,7 @@ let package = Package(
         ),
         .target(name: "Keyspace", swiftSettings: hotPath),
         .target(name: "RDB", dependencies: ["Keyspace"], swiftSettings: hotPath),
+        .target(name: "Persistence", dependencies: ["RDB", "Keyspace"], swiftSettings: hotPath),
         // Redis's glob matching, shared by KEYS / SCAN, CONFIG GET and COMMAND LIST.
         .target(name: "Glob", swiftSettings: hotPath),
         .target(name: "Commands", dependencies: ["RESP", "Keyspace", "Glob"], swiftSettings: hotPath),
@@ -60,7 +61,7 @@ let package = Package(
         .target(
             name: "Server",
             dependencies: [
-                "RESP", "Keyspace", "Glob", "Commands", "ServerConfig", "LZ4", "CPlatform", "Cluster", "ClusterBus", "Migration", "RDB",
+                "RESP", "Keyspace", "Glob", "Commands", "ServerConfig", "LZ4", "CPlatform", "Cluster", "ClusterBus", "Migration", "RDB", "Persistence",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
@@ -78,6 +79,7 @@ let package = Package(
         .testTarget(name: "RESPTests", dependencies: ["RESP"]),
         .testTarget(name: "KeyspaceTests", dependencies: ["Keyspace"]),
         .testTarget(name: "RDBTests", dependencies: ["RDB", "Keyspace"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "PersistenceTests", dependencies: ["Persistence", "RDB", "Keyspace"], resources: [.copy("Fixtures")]),
         .testTarget(
             name: "CommandsTests",
             dependencies: ["Commands", "RESP", "Keyspace", .product(name: "NIOCore", package: "swift-nio")]),

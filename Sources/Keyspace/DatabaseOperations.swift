@@ -86,6 +86,11 @@ extension Keyspace {
         return n
     }
 
+    /// Changes counted in one slot so far (all databases): comparing it before and after a command
+    /// tells whether the command changed anything, which is when Redis propagates it.
+    @inlinable
+    public func dirty(slot: Int) -> Int { slotStats[slot].dirty }
+
     /// Adds to `dirty` for changes made outside these methods (the caller holds `slot`'s lock).
     public func addDirty(_ n: Int, slot: Int = 0) { markDirty(slot, n) }
 

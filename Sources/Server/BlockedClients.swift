@@ -159,10 +159,19 @@ extension Dispatcher {
             ctx.reply = RESPWriter(
                 buffer: ByteBufferAllocator().buffer(capacity: 256), protocolVersion: waiter.connection.protocolVersion)
             let capture = barrier.job != nil
-            let slots = keyspace.concurrent || capture ? lockedSlots(entry.pointee.keys, args) : []
+            let propagator = self.propagator
+            let slots = keyspace.concurrent || capture || propagator != nil ? lockedSlots(entry.pointee.keys, args) : []
             for slot in slots { keyspace.lock(slot: slot) }
             if capture { barrier.beforeWrite(slots: slots) }
-            entry.pointee.handler(&ctx)
+            if let propagator {
+                let before = dirtyCount(slot: -1, slots: slots)
+                entry.pointee.handler(&ctx)
+                if dirtyCount(slot: -1, slots: slots) != before {
+                    propagator.propagate(entry.pointee.name, &ctx, replyStart: 0)
+                }
+            } else {
+                entry.pointee.handler(&ctx)
+            }
             for slot in slots.reversed() { keyspace.unlock(slot: slot) }
             readyKeys = ctx.readyKeys
             return ctx.blockRequest == nil ? ctx.reply.buffer : nil

@@ -1,3 +1,4 @@
+import Persistence
 import Commands
 import NIOConcurrencyHelpers
 import NIOCore
@@ -10,6 +11,9 @@ final class LoopState: @unchecked Sendable {
     var netOutputBytes = 0
     /// Cluster mode: who serves which slot, as this loop last heard.
     let routing: LoopRouting
+    /// The AOF this loop flushes at the end of each batch, before replies go out; only this
+    /// loop's thread reads or sets it.
+    var aof: AOFWriter?
 
     init(eventLoop: EventLoop, publisher: RoutingPublisher) {
         self.eventLoop = eventLoop

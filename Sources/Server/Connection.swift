@@ -154,6 +154,9 @@ final class Connection: ChannelInboundHandler {
 
     /// Writes what the commands of this read produced, with one flush.
     private func flush(context: ChannelHandlerContext) {
+        // The log before the replies: an acknowledged write is in the AOF (and synced, with
+        // appendfsync always).
+        if let aof = loop.aof { aof.flush() }
         let out = self.context.reply.buffer.readableBytes
         if out > 0 {
             loop.netOutputBytes &+= out

@@ -15,6 +15,9 @@ final class Dispatcher: @unchecked Sendable {
     var frozenSlots: UnsafeMutablePointer<UInt8>?
     /// Keeps a background snapshot point-in-time: writes capture their slots first.
     let barrier: WriteBarrier
+    /// The append-only file's feed, when `appendonly yes`; set before the node serves clients
+    /// or while every slot lock is held.
+    var propagator: CommandPropagator?
     /// Non-zero while writes are refused (`stop-writes-on-bgsave-error`, a failing AOF); a byte,
     /// so that every loop can read it without a lock. The error text is behind `denialLock`.
     var writesDenied: UInt8 = 0
@@ -81,7 +84,8 @@ final class Dispatcher: @unchecked Sendable {
             if asked && !entry.pointee.isAsking { connection.asking = false }
         }
         let isWrite = entry.pointee.isWrite
-        if isWrite && writesDenied != 0 {
+        // Redis refuses PING too, so that health checks notice a node that cannot persist.
+        if writesDenied != 0 && (isWrite || entry.pointee.name == "ping") {
             ctx.reply.error(denialLock.withLock { denialText })
             return
         }
@@ -89,9 +93,12 @@ final class Dispatcher: @unchecked Sendable {
         connection.info.lastSubcommand = subPosition
         ctx.stats.commandsProcessed &+= 1
         if !keyspace.concurrent {
-            if isWrite && barrier.job != nil { captureBeforeWrite(entry, args, routedSlot: routedSlot) }
-            entry.pointee.handler(&ctx)
-            if ctx.blockRequest != nil { park(&ctx, connection) }
+            if isWrite && (barrier.job != nil || propagator != nil) {
+                runWriteUnlocked(entry, &ctx, connection, routedSlot: routedSlot)
+            } else {
+                entry.pointee.handler(&ctx)
+                if ctx.blockRequest != nil { park(&ctx, connection) }
+            }
         } else {
             switch entry.pointee.access {
             case .none, .selfManaged:
@@ -99,14 +106,13 @@ final class Dispatcher: @unchecked Sendable {
             case .all:
                 keyspace.lockAll()
                 if isWrite { barrier.beforeWriteAll() }
-                entry.pointee.handler(&ctx)
+                run(entry, &ctx, connection, isWrite: isWrite, slot: -1, slots: nil)
                 keyspace.unlockAll()
             case .keys where routedSlot >= 0:
                 // Cluster mode: every key is in the routed slot.
                 keyspace.lock(slot: routedSlot)
                 if isWrite { barrier.beforeWrite(slot: routedSlot) }
-                entry.pointee.handler(&ctx)
-                if ctx.blockRequest != nil { park(&ctx, connection) }
+                run(entry, &ctx, connection, isWrite: isWrite, slot: routedSlot, slots: nil)
                 keyspace.unlock(slot: routedSlot)
             case .keys where entry.pointee.singleKeyIndex > 0 && entry.pointee.singleKeyIndex < args.count:
                 // One key (GET, SET, HSET ...): its slot is computed once, for the lock and the handler.
@@ -116,16 +122,14 @@ final class Dispatcher: @unchecked Sendable {
                 ctx.knownSlot = slot
                 keyspace.lock(slot: slot)
                 if isWrite { barrier.beforeWrite(slot: slot) }
-                entry.pointee.handler(&ctx)
-                if ctx.blockRequest != nil { park(&ctx, connection) }
+                run(entry, &ctx, connection, isWrite: isWrite, slot: slot, slots: nil)
                 keyspace.unlock(slot: slot)
             case .keys:
                 let slots = lockedSlots(entry.pointee.keys, args)
                 for slot in slots { keyspace.lock(slot: slot) }
                 if isWrite { barrier.beforeWrite(slots: slots) }
-                entry.pointee.handler(&ctx)
                 // Parked before the slots unlock: a push on another loop then sees the waiter.
-                if ctx.blockRequest != nil { park(&ctx, connection) }
+                run(entry, &ctx, connection, isWrite: isWrite, slot: -1, slots: slots)
                 for slot in slots.reversed() { keyspace.unlock(slot: slot) }
             }
         }
@@ -137,13 +141,55 @@ final class Dispatcher: @unchecked Sendable {
         }
     }
 
-    /// One event loop, a background save running: the write's slots are captured first.
-    private func captureBeforeWrite(_ entry: UnsafeMutablePointer<CommandTable.Entry>, _ args: ArgumentList, routedSlot: Int) {
+    /// Runs a handler with its slots locked; a write that changed something is propagated
+    /// (`slot` >= 0: that slot; `slots`: those; neither: the whole keyspace).
+    @inline(__always)
+    private func run(
+        _ entry: UnsafeMutablePointer<CommandTable.Entry>, _ ctx: inout CommandContext, _ connection: Connection,
+        isWrite: Bool, slot: Int, slots: [Int]?
+    ) {
+        guard isWrite, let propagator else {
+            entry.pointee.handler(&ctx)
+            if ctx.blockRequest != nil { park(&ctx, connection) }
+            return
+        }
+        let before = dirtyCount(slot: slot, slots: slots)
+        let replyStart = ctx.reply.buffer.writerIndex
+        entry.pointee.handler(&ctx)
+        if ctx.blockRequest != nil { park(&ctx, connection) }
+        // Whole-keyspace writes (FLUSHALL, FLUSHDB, SWAPDB) are always propagated, as Redis forces.
+        if (slot < 0 && slots == nil) || dirtyCount(slot: slot, slots: slots) != before {
+            propagator.propagate(entry.pointee.name, &ctx, replyStart: replyStart)
+        }
+    }
+
+    func dirtyCount(slot: Int, slots: [Int]?) -> Int {
+        if slot >= 0 { return keyspace.dirty(slot: slot) }
+        guard let slots else { return 0 }
+        var n = 0
+        for s in slots { n &+= keyspace.dirty(slot: s) }
+        return n
+    }
+
+    /// One event loop (no locks), and a background save or the AOF to serve: find the write's
+    /// slots, capture them, run it.
+    private func runWriteUnlocked(
+        _ entry: UnsafeMutablePointer<CommandTable.Entry>, _ ctx: inout CommandContext, _ connection: Connection,
+        routedSlot: Int
+    ) {
         switch entry.pointee.access {
-        case .none, .selfManaged: break
-        case .all: barrier.beforeWriteAll()
-        case .keys where routedSlot >= 0: barrier.beforeWrite(slot: routedSlot)
-        case .keys: barrier.beforeWrite(slots: lockedSlots(entry.pointee.keys, args))
+        case .none, .selfManaged:
+            entry.pointee.handler(&ctx)
+        case .all:
+            barrier.beforeWriteAll()
+            run(entry, &ctx, connection, isWrite: true, slot: -1, slots: nil)
+        case .keys where routedSlot >= 0:
+            barrier.beforeWrite(slot: routedSlot)
+            run(entry, &ctx, connection, isWrite: true, slot: routedSlot, slots: nil)
+        case .keys:
+            let slots = lockedSlots(entry.pointee.keys, ctx.args)
+            barrier.beforeWrite(slots: slots)
+            run(entry, &ctx, connection, isWrite: true, slot: -1, slots: slots)
         }
     }
 

@@ -61,6 +61,12 @@ final class SnapshotManager: @unchecked Sendable {
         lastSaveSeconds = wallClockMillis() / 1000
     }
 
+    /// After a load the data set matches the file: nothing to save yet (Redis's dirty = 0).
+    func noteLoaded() {
+        let dirty = server.keyspace.dirty
+        lock.withLock { dirtyBaseline = dirty }
+    }
+
     var changesSinceLastSave: Int { server.keyspace.dirty - lock.withLock { dirtyBaseline } }
     var backgroundInProgress: Bool { lock.withLock { running == .rdb } }
     var aofRewriteInProgress: Bool { lock.withLock { running == .aofBase } }
@@ -158,7 +164,7 @@ final class SnapshotManager: @unchecked Sendable {
     /// Starts a job: the image is cut, with every slot lock held (or on the only loop), after
     /// `atCut` has run in the same critical section (the AOF rewrite switches files there).
     func start(
-        _ purpose: Purpose, temp: String?, atCut: (() throws -> Void)? = nil,
+        _ purpose: Purpose, temp: String?, commandForm: Bool = false, atCut: (() throws -> Void)? = nil,
         done: @escaping (SnapshotJob, Error?) -> Void
     ) -> StartOutcome {
         let claimed = lock.withLock { () -> StartOutcome in
@@ -176,6 +182,7 @@ final class SnapshotManager: @unchecked Sendable {
             job = try exclusively { [self] () throws -> SnapshotJob in
                 try atCut?()
                 let job = SnapshotJob(keyspace: keyspace, access: accessData, limits: encodingLimits, now: wallClockMillis())
+                job.commandForm = commandForm
                 barrier.job = job
                 return job
             }
@@ -212,6 +219,7 @@ final class SnapshotManager: @unchecked Sendable {
                     runningJob = nil
                 }
                 done(job, failure)
+                server.snapshotFinished()
             }
         }
         return .started
@@ -238,7 +246,6 @@ final class SnapshotManager: @unchecked Sendable {
             let peak = job.capturedPeak
             server.log.notice("Background saving terminated with success (\(job.totalKeys) keys, peak \(peak / 1024) KB copied for writes)")
         }
-        server.snapshotFinished()
     }
 
     /// Stops a running job (SHUTDOWN, FLUSHALL): the walk ends at its next step.
@@ -291,7 +298,9 @@ final class SnapshotManager: @unchecked Sendable {
         do {
             let writer = RDBFileWriter(fileDescriptor: fd, limits: job.limits, checksum: checksum)
             writer.flushThreshold = 1 << 20
-            try writer.writeHeader(ctime: job.startedAt / 1000, usedMemory: Int64(Platform.heapInUse()), aofBase: aofBase)
+            if !job.commandForm {
+                try writer.writeHeader(ctime: job.startedAt / 1000, usedMemory: Int64(Platform.heapInUse()), aofBase: aofBase)
+            }
             try job.write(to: writer, access: slots)
             if fsync(fd) != 0 { throw SnapshotError.io("fsync: \(String(cString: strerror(errno)))") }
             closed = true

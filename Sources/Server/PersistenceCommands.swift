@@ -63,6 +63,17 @@ extension ShoalServer {
                 }
             },
             CommandSpec(
+                name: "bgrewriteaof", arity: 1, flags: ["admin", "noscript", "no_async_loading"],
+                aclCategories: ["admin", "dangerous"],
+                summary: "Asynchronously rewrites the append-only file to disk.", since: "1.0.0", group: "server"
+            ) { [unowned self] ctx in
+                switch appendOnly.startRewrite() {
+                case .started: ctx.reply.simpleString("Background append only file rewriting started")
+                case .scheduled: ctx.reply.simpleString("Background append only file rewriting scheduled")
+                case .alreadyRunning: ctx.reply.error("ERR Background append only file rewriting already in progress")
+                }
+            },
+            CommandSpec(
                 name: "lastsave", arity: 1, flags: ["loading", "stale", "fast"], aclCategories: ["admin", "dangerous"],
                 summary: "Returns the Unix timestamp of the last successful save to disk.", since: "1.0.0",
                 group: "server"

@@ -30,21 +30,33 @@ extension ShoalServer {
     /// Every 100 ms on the first loop: save points, scheduled jobs.
     func persistenceCron() {
         snapshots.checkSavePoints()
+        appendOnly.cron()
     }
 
     /// A snapshot job ended (on the first loop).
     func snapshotFinished() {
         refreshWriteDenial()
+        // What waited for this job starts now, as serverCron starts it right after reaping a child.
+        if snapshots.scheduled {
+            snapshots.scheduled = false
+            snapshots.startBackgroundSave(reason: "Background saving started (scheduled)")
+        } else {
+            appendOnly.startScheduledRewrite()
+        }
     }
 
     /// The AOF's last write error, when it has one (MISCONF for writes).
-    var appendOnlyWriteError: String? { nil }
+    var appendOnlyWriteError: String? { appendOnly.writeErrorText }
 
     // MARK: - Startup
 
     /// Loads the data set: the RDB file (`dir`/`dbfilename`) when there is one. Throws (and the
     /// node must not start) on a file that cannot be read completely.
     func loadDataAtStartup() throws {
+        if configuration.appendOnly {
+            try appendOnly.loadAndOpen()
+            return
+        }
         let path = configuration.dbFilename
         guard access(path, F_OK) == 0 else { return }
         let started = monotonicMillis()
@@ -63,6 +75,13 @@ extension ShoalServer {
         var st = stat()
         let size = fstat(fd, &st) == 0 ? Int(st.st_size) : 0
         let reader = RDBFileReader(fileDescriptor: fd, bufferSize: 1 << 20)
+        log.notice("Loading RDB \(path) (\(size / 1048576) MB)...")
+        let (loaded, expired, _) = try loadRecords(from: reader, merge: merge)
+        return (loaded, expired)
+    }
+
+    /// Reads every key of an RDB stream (a file, or an AOF's preamble) into the keyspace.
+    func loadRecords(from reader: RDBFileReader, merge: Bool = false) throws -> (Int, Int, RDBReadSummary) {
         reader.maxDatabase = keyspace.databaseCount - 1
         reader.onAux = { [log] key, value in
             let k = String(decoding: key, as: UTF8.self)
@@ -81,11 +100,9 @@ extension ShoalServer {
         var loaded = 0
         var expired = 0
         var nextReport = monotonicMillis() + 1000
-        log.notice("Loading RDB \(path) (\(size / 1048576) MB)...")
-        try reader.read { record in
+        let summary = try reader.read { record in
             let k = Key(record.key)
-            let exists = merge ? false : keyspace.exists(db: record.db, key: k, now: Int64.min)
-            if exists {
+            if !merge && keyspace.exists(db: record.db, key: k, now: Int64.min) {
                 throw SnapshotError.io(
                     "RDB has duplicated key '\(String(decoding: record.key, as: UTF8.self))' in DB \(record.db)")
             }
@@ -102,7 +119,8 @@ extension ShoalServer {
         }
         snapshots.lastLoadKeysLoaded = loaded
         snapshots.lastLoadKeysExpired = expired
-        return (loaded, expired)
+        snapshots.noteLoaded()
+        return (loaded, expired, summary)
     }
 
     // MARK: - Shutdown
@@ -115,6 +133,7 @@ extension ShoalServer {
             log.warning("There is a child saving an .rdb. Killing it!")
             snapshots.cancelRunning()
         }
+        appendOnly.flushForShutdown()
         let shouldSave = save ?? !configuration.savePoints.isEmpty
         if shouldSave {
             log.notice("Saving the final RDB snapshot before exiting.")
@@ -169,20 +188,5 @@ extension String {
 
 extension ShoalServer {
     /// INFO persistence's aof_* fields.
-    func appendOnlyInfoLines() -> [String] {
-        [
-            "aof_enabled:0",
-            "aof_rewrite_in_progress:0",
-            "aof_rewrite_scheduled:0",
-            "aof_last_rewrite_time_sec:-1",
-            "aof_current_rewrite_time_sec:-1",
-            "aof_last_bgrewrite_status:ok",
-            "aof_rewrites:0",
-            "aof_rewrites_consecutive_failures:0",
-            "aof_last_write_status:ok",
-            "aof_last_cow_size:0",
-            "module_fork_in_progress:0",
-            "module_fork_last_cow_size:0",
-        ]
-    }
+    func appendOnlyInfoLines() -> [String] { appendOnly.infoLines() }
 }

@@ -205,8 +205,10 @@ extension ShoalServer {
         for i in 1..<ctx.args.count {
             let arg = ctx.args[i]
             if arg.equalsIgnoringCase("NOSAVE") {
+                if save == true { ctx.reply.error(CommandError.syntax); return }
                 save = false
             } else if arg.equalsIgnoringCase("SAVE") {
+                if save == false { ctx.reply.error(CommandError.syntax); return }
                 save = true
             } else if arg.equalsIgnoringCase("NOW") {
                 continue  // no replicas to wait for

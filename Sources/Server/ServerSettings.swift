@@ -1,3 +1,6 @@
+#if canImport(Glibc)
+import Glibc
+#endif
 import NIOConcurrencyHelpers
 import ServerConfig
 
@@ -67,6 +70,15 @@ final class ServerSettings: @unchecked Sendable {
                 server.applyEncodingLimits()
             case let name where name.hasPrefix("cluster-"):
                 server.applyClusterSettings()
+            case "appendonly":
+                if c.appendOnly { server.appendOnly.startRewrite() } else { server.appendOnly.turnOff() }
+            case "appendfsync":
+                server.appendOnly.writer?.policy = server.appendOnly.fsyncPolicy
+            case "save", "stop-writes-on-bgsave-error":
+                server.refreshWriteDenial()
+            case "dir":
+                // Redis chdir()s: every file name (dbfilename, the AOF directory) is relative to it.
+                if chdir(c.dir) != 0 { server.log.warning("Can't chdir to '\(c.dir)': \(String(cString: strerror(errno)))") }
             case "requirepass":
                 let value = c.requirePass
                 passwordLock.withLock { password = value.isEmpty ? nil : value }

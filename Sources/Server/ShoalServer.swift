@@ -56,6 +56,8 @@ public final class ShoalServer: @unchecked Sendable {
     let migrateConnections = MigrateConnections()
     /// RDB snapshots (SAVE, BGSAVE, save points) and the write barrier that keeps them point-in-time.
     private(set) lazy var snapshots = SnapshotManager(server: self)
+    /// The append-only file (`appendonly yes`).
+    private(set) lazy var appendOnly = AppendOnlyManager(server: self)
     let writeBarrier: WriteBarrier
 
     public init(configuration: Configuration, logger: Logger) {
@@ -387,6 +389,7 @@ extension ShoalServer {
         for slot in slots {
             keyspace.lock(slot: slot)
             writeBarrier.beforeWrite(slot: slot)
+            dispatcher.propagator?.deleted(db: 0, keys: keyspace.keys(db: 0, slot: slot, now: Int64.min))
             dropped += keyspace.flush(db: 0, slot: slot)
             keyspace.unlock(slot: slot)
         }

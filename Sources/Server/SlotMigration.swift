@@ -182,6 +182,9 @@ final class SlotMigrator: @unchecked Sendable {
                 for slot in group {
                     keyspace.lock(slot: slot)
                     self.server.writeBarrier.beforeWrite(slot: slot)
+                    if let propagator = self.server.dispatcher.propagator {
+                        propagator.deleted(db: 0, keys: keyspace.keys(db: 0, slot: slot, now: Int64.min))
+                    }
                     keyspace.forEachEntry(db: 0, slot: slot, now: wallClockMillis()) { entry in
                         if BigValueMigration.elementCount(entry) > BigValueMigration.chunkElements {
                             keep.append(entry.object)

@@ -126,11 +126,13 @@ extension ShoalServer {
         for item in values {
             keyspace.lock(slot: item.slot)
             writeBarrier.beforeWrite(slot: item.slot)
+            let propagator = dispatcher.propagator
             item.record.key.withUnsafeBytes { key in
                 let k = Key(key, slot: item.slot)
                 if item.record.append {
                     if BigValueMigration.append(item.value, to: k, db: 0, keyspace: keyspace, limits: limits, now: ctx.now) {
                         stored += 1
+                        propagator?.added(db: 0, key: item.record.key, value: item.value)
                     }
                     return
                 }
@@ -138,6 +140,8 @@ extension ShoalServer {
                 if (try? store(item.value, key: key, db: 0, expireAt: item.record.expireAt, into: keyspace,
                                limits: limits, now: ctx.now)) == true {
                     stored += 1
+                    propagator?.restored(db: 0, key: item.record.key, object: item.record.object,
+                                         expireAt: item.record.expireAt)
                 }
             }
             keyspace.unlock(slot: item.slot)
@@ -159,6 +163,7 @@ extension ShoalServer {
             if routing.owners[slot] == routing.myIndex { continue }
             keyspace.lock(slot: slot)
             writeBarrier.beforeWrite(slot: slot)
+            dispatcher.propagator?.deleted(db: 0, keys: keyspace.keys(db: 0, slot: slot, now: Int64.min))
             removed += keyspace.flush(db: 0, slot: slot)
             keyspace.unlock(slot: slot)
         }

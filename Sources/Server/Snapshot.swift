@@ -43,6 +43,8 @@ final class SnapshotJob: @unchecked Sendable {
     private(set) var keysProcessed = 0
     /// Set to stop the walk (SHUTDOWN, a failed write, FLUSHALL ...); read without a lock.
     var cancelled = false
+    /// Write commands instead of RDB records (an AOF base with `aof-use-rdb-preamble no`).
+    var commandForm = false
 
     var totalKeys: Int { sizes.reduce(0) { $0 + $1.keys } }
 
@@ -117,7 +119,7 @@ final class SnapshotJob: @unchecked Sendable {
         keyspace.forEachEntry(db: db, slot: slot, now: startedAt) { e in
             // An entry that cannot be encoded is a bug in a type's RDB form; skip it loudly
             // rather than write a file redis-server would refuse.
-            do { try writer.writeEntry(e, access: access, keyspace: keyspace, now: startedAt) } catch {
+            do { try encode(e, into: writer) } catch {
                 assertionFailure("RDB encoding failed: \(error)")
             }
             n += 1
@@ -139,7 +141,7 @@ final class SnapshotJob: @unchecked Sendable {
         case UnitState.pending.rawValue:
             var n = 0
             try keyspace.forEachEntry(db: db, slot: slot, now: startedAt) { e in
-                try writer.writeEntry(e, access: access, keyspace: keyspace, now: startedAt)
+                try encode(e, into: writer)
                 n += 1
             }
             capturedLock.withLock { keysProcessed += n }
@@ -154,6 +156,32 @@ final class SnapshotJob: @unchecked Sendable {
             break
         }
         states[unit] = UnitState.done.rawValue
+    }
+
+    /// One key: an RDB record, or the commands that rebuild it (Redis's rewriteAppendOnlyFileRio:
+    /// batched RPUSH / SADD / ZADD / HSET, SET, then PEXPIREAT).
+    private func encode(_ e: EntryRef, into writer: RDBFileWriter) throws {
+        guard commandForm else {
+            try writer.writeEntry(e, access: access, keyspace: keyspace, now: startedAt)
+            return
+        }
+        guard let value = rdbValue(of: e) else { return }
+        let key = Array(e.keyBytes)
+        for command in CommandPropagator.commands(adding: value, to: key) {
+            Self.appendCommand(command, to: writer)
+        }
+        if let at = e.expireAt {
+            Self.appendCommand([CommandPropagator.pexpireat, key, Array(String(at).utf8)], to: writer)
+        }
+    }
+
+    static func appendCommand(_ args: [[UInt8]], to writer: RDBFileWriter) {
+        writer.encoder.out.append(Array("*\(args.count)\r\n".utf8))
+        for a in args {
+            writer.encoder.out.append(Array("$\(a.count)\r\n".utf8))
+            writer.encoder.out.append(a)
+            writer.encoder.out.append([13, 10])
+        }
     }
 
     /// Whether database `db` appears in the image at all.
@@ -183,7 +211,11 @@ extension SnapshotJob {
     /// file outside any lock.
     func write(to writer: RDBFileWriter, access slots: SnapshotSlotAccess) throws {
         for db in 0..<databaseCount where includes(db: db) {
-            try writer.selectDatabase(db, keys: sizes[db].keys, expires: sizes[db].expires)
+            if commandForm {
+                Self.appendCommand([Array("SELECT".utf8), Array(String(db).utf8)], to: writer)
+            } else {
+                try writer.selectDatabase(db, keys: sizes[db].keys, expires: sizes[db].expires)
+            }
             var slot = 0
             while slot < clusterSlotCount {
                 if cancelled { throw SnapshotError.cancelled }
@@ -195,7 +227,7 @@ extension SnapshotJob {
                 try writer.flushIfNeeded()
             }
         }
-        try writer.finish()
+        if commandForm { try writer.flush() } else { try writer.finish() }
     }
 }
 

@@ -270,7 +270,6 @@ extension ConfigDirective {
     /// values are validated, stored and reported by CONFIG GET, and a warning is logged when they
     /// are set to anything but their neutral value. `Configuration.load` takes the set to use.
     public static let defaultUnenforced: Set<String> = [
-        "appendonly", "appendfilename", "appendfsync",
         "maxmemory", "maxmemory-policy", "maxmemory-samples", "lfu-log-factor", "lfu-decay-time",
         "lazyfree-lazy-eviction", "lazyfree-lazy-expire", "lazyfree-lazy-server-del",
         "lazyfree-lazy-user-del", "lazyfree-lazy-user-flush",

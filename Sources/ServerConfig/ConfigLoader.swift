@@ -183,7 +183,14 @@ struct ConfigLoader {
             let argv = rawArgs.map { String(decoding: $0, as: UTF8.self) }
             let name = argv[0].lowercased()
             let argc = argv.count
-            let args = Array(argv.dropFirst())
+            var args = Array(argv.dropFirst())
+            // A multi-argument directive given one quoted value (`save "3600 1"`) is split on
+            // spaces, as Redis 7.0 does.
+            let multiArg = ConfigDirective.lookup(name)?.multiArg
+                ?? RedisDirectives.lookup(name)?.flags.contains(.multiArg) ?? false
+            if multiArg && args.count == 1 && !args[0].isEmpty {
+                args = args[0].split(separator: " ", omittingEmptySubsequences: true).map(String.init)
+            }
 
             if let directive = ConfigDirective.lookup(name) {
                 if !directive.multiArg && argc != 2 { throw fail("wrong number of arguments") }
