@@ -106,7 +106,7 @@ final class AppendOnlyManager: @unchecked Sendable {
 
     // MARK: - Rewrite
 
-    enum RewriteOutcome { case started, alreadyRunning, scheduled }
+    enum RewriteOutcome { case started, alreadyRunning, scheduled, failed }
 
     /// BGREWRITEAOF (also what turns the AOF on at runtime). The cut: a new INCR file begins and
     /// the snapshot of the base is taken in the same critical section, so every write is either
@@ -140,6 +140,7 @@ final class AppendOnlyManager: @unchecked Sendable {
             server.log.notice("Background append only file rewriting started")
             return .started
         case .alreadyRunning: return .alreadyRunning
+        case .failed: return .failed
         case .otherJobRunning:
             lock.withLock { rewriteScheduled = true }
             return .scheduled

@@ -148,7 +148,7 @@ final class SnapshotManager: @unchecked Sendable {
 
     // MARK: - Background saves
 
-    enum StartOutcome { case started, alreadyRunning, otherJobRunning }
+    enum StartOutcome { case started, alreadyRunning, otherJobRunning, failed }
 
     /// BGSAVE: cuts the image now and writes it from a background thread.
     @discardableResult
@@ -165,7 +165,7 @@ final class SnapshotManager: @unchecked Sendable {
     /// `atCut` has run in the same critical section (the AOF rewrite switches files there).
     func start(
         _ purpose: Purpose, temp: String?, commandForm: Bool = false, atCut: (() throws -> Void)? = nil,
-        done: @escaping (SnapshotJob, Error?) -> Void
+        done: @escaping (SnapshotJob?, Error?) -> Void
     ) -> StartOutcome {
         let claimed = lock.withLock { () -> StartOutcome in
             if let running { return running == purpose ? .alreadyRunning : .otherJobRunning }
@@ -176,20 +176,20 @@ final class SnapshotManager: @unchecked Sendable {
         }
         guard claimed == .started else { return claimed }
         let keyspace = server.keyspace
-        let dirty = keyspace.dirty
         let job: SnapshotJob
+        let dirty: Int
         do {
-            job = try exclusively { [self] () throws -> SnapshotJob in
+            (job, dirty) = try exclusively { [self] () throws -> (SnapshotJob, Int) in
                 try atCut?()
                 let job = SnapshotJob(keyspace: keyspace, access: accessData, limits: encodingLimits, now: wallClockMillis())
                 job.commandForm = commandForm
                 barrier.job = job
-                return job
+                return (job, keyspace.dirty)
             }
         } catch {
             lock.withLock { running = nil }
-            done(SnapshotJob(keyspace: keyspace, access: .none, limits: encodingLimits, now: 0), error)
-            return .started
+            done(nil, error)
+            return .failed
         }
         lock.withLock {
             runningJob = job
@@ -227,13 +227,14 @@ final class SnapshotManager: @unchecked Sendable {
 
     private var pendingDirty = 0
 
-    private func finishBackgroundSave(job: SnapshotJob, error: Error?) {
-        let seconds = Int((wallClockMillis() - job.startedAt + 500) / 1000)
+    private func finishBackgroundSave(job: SnapshotJob?, error: Error?) {
+        let startedAt = job?.startedAt ?? wallClockMillis()
+        let seconds = Int((wallClockMillis() - startedAt + 500) / 1000)
         lock.withLock {
             lastBackgroundSeconds = seconds
             if error == nil {
                 dirtyBaseline = pendingDirty
-                lastSaveSeconds = job.startedAt / 1000
+                lastSaveSeconds = startedAt / 1000
                 lastBackgroundOK = true
                 saves += 1
             } else {
@@ -242,9 +243,9 @@ final class SnapshotManager: @unchecked Sendable {
         }
         if let error {
             server.log.warning("Background saving error: \(error)")
-        } else {
-            let peak = job.capturedPeak
-            server.log.notice("Background saving terminated with success (\(job.totalKeys) keys, peak \(peak / 1024) KB copied for writes)")
+        } else if let job {
+            server.log.notice(
+                "Background saving terminated with success (\(job.totalKeys) keys, peak \(job.capturedPeak / 1024) KB copied for writes)")
         }
     }
 

@@ -52,6 +52,8 @@ extension ShoalServer {
                     ctx.reply.simpleString("Background saving started")
                 case .alreadyRunning:
                     ctx.reply.error("ERR Background save already in progress")
+                case .failed:
+                    ctx.reply.error("ERR")
                 case .otherJobRunning:
                     if schedule {
                         snapshots.scheduled = true
@@ -71,6 +73,9 @@ extension ShoalServer {
                 case .started: ctx.reply.simpleString("Background append only file rewriting started")
                 case .scheduled: ctx.reply.simpleString("Background append only file rewriting scheduled")
                 case .alreadyRunning: ctx.reply.error("ERR Background append only file rewriting already in progress")
+                case .failed:
+                    ctx.reply.error(
+                        "ERR Can't execute an AOF background rewriting. Please check the server logs for more information.")
                 }
             },
             CommandSpec(

@@ -165,9 +165,11 @@ struct ConfigSetTests {
         #expect(try c.set([("notify-keyspace-events", "KEA")]).get()
             == ["Directive 'notify-keyspace-events' is recognised but not supported by Shoal yet; ignored"])
         #expect(c.value(of: "notify-keyspace-events") == "AKE")
-        #expect(try c.set([("appendonly", "yes")]).get()
-            == ["Directive 'appendonly' is set to 'yes' but Shoal does not act on it yet; the value is only stored"])
-        #expect(try c.set([("appendonly", "no")]).get() == [])
+        #expect(try c.set([("maxmemory-policy", "allkeys-lru")]).get()
+            == ["Directive 'maxmemory-policy' is set to 'allkeys-lru' but Shoal does not act on it yet; the value is only stored"])
+        #expect(try c.set([("maxmemory-policy", "noeviction")]).get() == [])
+        // Persistence is enforced: no warning.
+        #expect(try c.set([("appendonly", "yes")]).get() == [])
         #expect(c.set([("rdbchecksum", "no")]).failure?.message
             == "ERR CONFIG SET failed (possibly related to argument 'rdbchecksum') - can't set immutable config")
     }

@@ -332,10 +332,8 @@ struct ConfigLoadTests {
         #expect(c.appendOnly)
         #expect(c.maxMemory == 100 << 20)
         #expect(c.maxMemoryPolicyKind == .allKeysLRU)
+        // Persistence (save, appendonly, appendfsync, dbfilename) is enforced: no warning.
         #expect(Set(warnings) == [
-            "Directive 'save' is set to '900 1' but Shoal does not act on it yet; the value is only stored",
-            "Directive 'appendonly' is set to 'yes' but Shoal does not act on it yet; the value is only stored",
-            "Directive 'appendfsync' is set to 'always' but Shoal does not act on it yet; the value is only stored",
             "Directive 'maxmemory' is set to '104857600' but Shoal does not act on it yet; the value is only stored",
             "Directive 'maxmemory-policy' is set to 'allkeys-lru' but Shoal does not act on it yet; the value is only stored",
             "Directive 'supervised' is set to 'systemd' but Shoal does not act on it yet; the value is only stored",

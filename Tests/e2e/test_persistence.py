@@ -11,6 +11,8 @@ import re
 import shutil
 import time
 
+import pytest
+
 from helpers import RespError, encode_command
 from persist_helpers import (  # noqa: F401  (procs is a fixture)
     assert_same_data, bulk_set, check_rdb, dbsizes, fill_dataset, pinfo, procs, shutdown,
@@ -84,8 +86,10 @@ def test_bgsave_already_in_progress(procs):
     assert check_rdb(sp.dir / "dump.rdb").returncode == 0
 
 
-def test_bgsave_is_a_point_in_time_snapshot(procs):
-    sp = procs()
+@pytest.mark.parametrize("threads", ["1", "2"])
+def test_bgsave_is_a_point_in_time_snapshot(procs, threads):
+    # One event loop (the walk runs on it in steps) and two (each slot read under its lock).
+    sp = procs(args=["--io-threads", threads])
     bulk_set(sp, 200_000, size=32)
     with sp.raw(timeout=60) as c:
         # Writes pipelined right behind BGSAVE must not reach the file.
