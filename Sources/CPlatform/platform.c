@@ -1,6 +1,10 @@
 // glibc extensions that Swift's Glibc module does not import (they need _GNU_SOURCE or <malloc.h>).
 #define _GNU_SOURCE
 #include <sched.h>
+#include <pthread.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <unistd.h>
 #include <malloc.h>
 #include "shoal_platform.h"
 
@@ -24,4 +28,12 @@ size_t shoal_malloc_usable_size(void *p) {
 void shoal_configure_allocator(void) {
     mallopt(M_MMAP_THRESHOLD, 128 * 1024);
     mallopt(M_TRIM_THRESHOLD, 128 * 1024);
+}
+
+void shoal_background_thread(const char *name) {
+    char short_name[16];
+    strncpy(short_name, name, sizeof(short_name) - 1);
+    short_name[sizeof(short_name) - 1] = 0;
+    pthread_setname_np(pthread_self(), short_name);
+    setpriority(PRIO_PROCESS, (id_t)gettid(), 19);
 }

@@ -1,6 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import CPlatform
 import Dispatch
 import Keyspace
 import NIOConcurrencyHelpers
@@ -297,7 +298,26 @@ final class SnapshotManager: @unchecked Sendable {
             if !closed { close(fd) }
         }
         do {
-            let writer = RDBFileWriter(fileDescriptor: fd, limits: job.limits, checksum: checksum)
+            // `rdb-save-incremental-fsync`: sync every 32 MB, so the kernel never holds a whole
+            // snapshot of dirty pages to flush at once (which stalls every other writer).
+            let incremental = server.configuration.value(of: "rdb-save-incremental-fsync") != "no"
+            var unsynced = 0
+            let writer = RDBFileWriter(limits: job.limits, checksum: checksum) { bytes in
+                var done = 0
+                while done < bytes.count {
+                    let r = write(fd, bytes.baseAddress! + done, bytes.count - done)
+                    if r < 0 {
+                        if errno == EINTR { continue }
+                        throw SnapshotError.io("Write error saving DB on disk: \(String(cString: strerror(errno)))")
+                    }
+                    done += r
+                }
+                unsynced += bytes.count
+                if incremental && unsynced >= 32 << 20 {
+                    _ = fdatasync(fd)
+                    unsynced = 0
+                }
+            }
             writer.flushThreshold = 1 << 20
             if !job.commandForm {
                 try writer.writeHeader(ctime: job.startedAt / 1000, usedMemory: Int64(Platform.heapInUse()), aofBase: aofBase)
@@ -334,10 +354,33 @@ func fsyncDirectory(of path: String) {
     }
 }
 
-/// A plain named thread (NIO's threads belong to the event loops).
+/// A thread of its own for a background job, at the lowest CPU priority (nice 19): the event
+/// loops always win the CPU, so a save slows down under load instead of the clients. (Redis's
+/// forked child competes as an ordinary process.)
 enum Thread {
     static func detach(name: String, _ body: @escaping @Sendable () -> Void) {
-        let queue = DispatchQueue(label: name)
-        queue.async(execute: body)
+        let box = Unmanaged.passRetained(ThreadBody(name: name, body: body))
+        var thread = pthread_t()
+        let started = pthread_create(&thread, nil, { arg in
+            let work = Unmanaged<ThreadBody>.fromOpaque(arg!).takeRetainedValue()
+            work.name.withCString { shoal_background_thread($0) }
+            work.body()
+            return nil
+        }, box.toOpaque())
+        if started == 0 {
+            pthread_detach(thread)
+        } else {
+            box.release()
+            DispatchQueue(label: name).async(execute: body)
+        }
+    }
+}
+
+private final class ThreadBody: @unchecked Sendable {
+    let name: String
+    let body: @Sendable () -> Void
+    init(name: String, body: @escaping @Sendable () -> Void) {
+        self.name = name
+        self.body = body
     }
 }

@@ -15,6 +15,10 @@ size_t shoal_malloc_usable_size(void *p);
 /// after loading 1M keys).
 void shoal_configure_allocator(void);
 
+/// Names the calling thread (15 bytes at most) and gives it the lowest CPU priority (nice 19), for
+/// background jobs that must never take the CPU from the event loops.
+void shoal_background_thread(const char *name);
+
 /// C11 atomics Swift's standard library lacks without the swift-atomics package: a 64-bit word
 /// one thread publishes and others poll (the cluster routing version).
 #include <stdint.h>
