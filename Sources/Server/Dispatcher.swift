@@ -18,6 +18,8 @@ final class Dispatcher: @unchecked Sendable {
     /// The append-only file's feed, when `appendonly yes`; set before the node serves clients
     /// or while every slot lock is held.
     var propagator: CommandPropagator?
+    /// What FLUSHALL does around its handler (set once at startup): see `runWholeKeyspaceWrite`.
+    var flushAllHooks: (before: () -> Void, after: () -> Void)?
     /// Non-zero while writes are refused (`stop-writes-on-bgsave-error`, a failing AOF); a byte,
     /// so that every loop can read it without a lock. The error text is behind `denialLock`.
     var writesDenied: UInt8 = 0
@@ -93,7 +95,7 @@ final class Dispatcher: @unchecked Sendable {
         connection.info.lastSubcommand = subPosition
         ctx.stats.commandsProcessed &+= 1
         if !keyspace.concurrent {
-            if isWrite && (barrier.job != nil || propagator != nil) {
+            if isWrite && (barrier.job != nil || propagator != nil || entry.pointee.access == .all) {
                 runWriteUnlocked(entry, &ctx, connection, routedSlot: routedSlot)
             } else {
                 entry.pointee.handler(&ctx)
@@ -105,8 +107,11 @@ final class Dispatcher: @unchecked Sendable {
                 entry.pointee.handler(&ctx)
             case .all:
                 keyspace.lockAll()
-                if isWrite { barrier.beforeWriteAll() }
-                run(entry, &ctx, connection, isWrite: isWrite, slot: -1, slots: nil)
+                if isWrite {
+                    runWholeKeyspaceWrite(entry, &ctx, connection)
+                } else {
+                    entry.pointee.handler(&ctx)
+                }
                 keyspace.unlockAll()
             case .keys where routedSlot >= 0:
                 // Cluster mode: every key is in the routed slot.
@@ -163,6 +168,19 @@ final class Dispatcher: @unchecked Sendable {
         }
     }
 
+    /// FLUSHDB, FLUSHALL, SWAPDB, with the whole keyspace held. FLUSHALL, as in Redis, first stops
+    /// a background save (its image is moot) and afterwards, when save points exist, saves the
+    /// empty data set at once, so a restart cannot bring the old keys back.
+    private func runWholeKeyspaceWrite(
+        _ entry: UnsafeMutablePointer<CommandTable.Entry>, _ ctx: inout CommandContext, _ connection: Connection
+    ) {
+        let flushAll = entry.pointee.name == "flushall"
+        if flushAll { flushAllHooks?.before() }
+        barrier.beforeWriteAll()
+        run(entry, &ctx, connection, isWrite: true, slot: -1, slots: nil)
+        if flushAll { flushAllHooks?.after() }
+    }
+
     func dirtyCount(slot: Int, slots: [Int]?) -> Int {
         if slot >= 0 { return keyspace.dirty(slot: slot) }
         guard let slots else { return 0 }
@@ -181,8 +199,7 @@ final class Dispatcher: @unchecked Sendable {
         case .none, .selfManaged:
             entry.pointee.handler(&ctx)
         case .all:
-            barrier.beforeWriteAll()
-            run(entry, &ctx, connection, isWrite: true, slot: -1, slots: nil)
+            runWholeKeyspaceWrite(entry, &ctx, connection)
         case .keys where routedSlot >= 0:
             barrier.beforeWrite(slot: routedSlot)
             run(entry, &ctx, connection, isWrite: true, slot: routedSlot, slots: nil)

@@ -233,7 +233,9 @@ final class SnapshotManager: @unchecked Sendable {
         let seconds = Int((wallClockMillis() - startedAt + 500) / 1000)
         lock.withLock {
             lastBackgroundSeconds = seconds
-            if error == nil {
+            if job?.cancelledQuietly == true {
+                // Stopped on purpose (FLUSHALL): neither a save nor a failure.
+            } else if error == nil {
                 dirtyBaseline = pendingDirty
                 lastSaveSeconds = startedAt / 1000
                 lastBackgroundOK = true
@@ -242,7 +244,9 @@ final class SnapshotManager: @unchecked Sendable {
                 lastBackgroundOK = false
             }
         }
-        if let error {
+        if job?.cancelledQuietly == true {
+            server.log.notice("Background saving stopped: the data set was flushed")
+        } else if let error {
             server.log.warning("Background saving error: \(error)")
         } else if let job {
             server.log.notice(
@@ -250,9 +254,15 @@ final class SnapshotManager: @unchecked Sendable {
         }
     }
 
-    /// Stops a running job (SHUTDOWN, FLUSHALL): the walk ends at its next step.
-    func cancelRunning() {
-        lock.withLock { runningJob?.cancelled = true }
+    /// Stops a running job (SHUTDOWN, FLUSHALL): the walk ends at its next step. `quietly`: the
+    /// save was made moot, not failed (Redis kills its child with SIGUSR1 for that), so the last
+    /// save status stays as it was.
+    func cancelRunning(quietly: Bool = false) {
+        lock.withLock {
+            guard let job = runningJob else { return }
+            job.cancelled = true
+            if quietly { job.cancelledQuietly = true }
+        }
     }
 
     /// Waits (polling: a loop thread must not block on another loop) until no job runs.

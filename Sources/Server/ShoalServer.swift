@@ -85,6 +85,14 @@ public final class ShoalServer: @unchecked Sendable {
             table: table, keyspace: keyspace, clusterEnabled: configuration.clusterEnabled, barrier: barrier)
         applyEvictionSettings()
         applyEncodingLimits()
+        dispatcher.flushAllHooks = (
+            before: { [unowned self] in
+                if snapshots.backgroundInProgress { snapshots.cancelRunning(quietly: true) }
+            },
+            after: { [unowned self] in
+                // The caller holds the whole keyspace, as saveExclusively needs.
+                if !configuration.savePoints.isEmpty { try? snapshots.saveExclusively() }
+            })
         settings.observe(configuration, server: self)
     }
 

@@ -43,6 +43,8 @@ final class SnapshotJob: @unchecked Sendable {
     private(set) var keysProcessed = 0
     /// Set to stop the walk (SHUTDOWN, a failed write, FLUSHALL ...); read without a lock.
     var cancelled = false
+    /// Cancelled because the image no longer matters (FLUSHALL), not because anything failed.
+    var cancelledQuietly = false
     /// Write commands instead of RDB records (an AOF base with `aof-use-rdb-preamble no`).
     var commandForm = false
 

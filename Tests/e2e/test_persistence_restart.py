@@ -17,7 +17,7 @@ import pytest
 from cluster_helpers import key_for_slot, key_slot
 from helpers import RespError, encode_command
 from persist_helpers import (  # noqa: F401  (procs is a fixture)
-    assert_same_data, fill_dataset, pinfo, procs, shutdown, snapshot, wait_info,
+    assert_same_data, fill_dataset, kill9, pinfo, procs, shutdown, snapshot, wait_info,
 )
 
 
@@ -247,3 +247,23 @@ def test_cluster_node_restart_keeps_id_epochs_slots_and_keys(cluster_factory, ho
     moved = other.cmd("GET", k)
     assert isinstance(moved, RespError) and moved.text.startswith("MOVED ")
     assert moved.text.endswith(f":{node.port}")
+
+
+# ---------------------------------------------------------------------------------------------
+# FLUSHALL
+
+def test_flushall_with_save_points_saves_the_empty_data_set(procs):
+    """As Redis: FLUSHALL stops a running BGSAVE (quietly: the status stays ok) and, when save
+    points exist, saves at once, so a restart cannot bring the old keys back."""
+    sp = procs(args=["--save", "3600 1"])
+    _set(sp, "a", "1", "b", "2")
+    with sp.raw() as c:
+        assert c.cmd("SAVE") == "OK"
+        c.ok("SET", "c", "3")
+        assert c.cmd("FLUSHALL") == "OK"
+    info = pinfo(sp)
+    assert info["rdb_last_bgsave_status"] == "ok"
+    kill9(sp)  # no save at exit: what is on disk is what FLUSHALL left
+    sp.restart()
+    with sp.raw() as c:
+        assert c.cmd("DBSIZE") == 0
