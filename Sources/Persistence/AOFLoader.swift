@@ -142,9 +142,20 @@ public final class AOFLoader {
         var cutAt: Int?
         // Like Redis's valid_before_multi: where the file is cut when a transaction is left open.
         var previousEnd = commandsStart
+        // Big files report progress about once a second.
+        var nextReport = FileIO.now() + 1
+        var sinceCheck = 0
         do {
             while try reader.next() {
                 defer { previousEnd = reader.lastCommandEnd }
+                sinceCheck &+= 1
+                if sinceCheck >= 1 << 16 {
+                    sinceCheck = 0
+                    if FileIO.now() >= nextReport {
+                        nextReport = FileIO.now() + 1
+                        log("Loading AOF \(name): \(Int(Double(reader.lastCommandEnd) * 100 / Double(max(fileSize, 1))))% of \(fileSize / 1048576) MB")
+                    }
+                }
                 let args = reader.args
                 if isCommand(args[0], "multi") {
                     if !inMulti {

@@ -80,21 +80,17 @@ public final class AOFWriter: @unchecked Sendable {
     /// last database written to this file (the first append to a new file always selects; a
     /// negative `db` never does, like Redis's dictid -1). Cheap: a lock and a memcpy.
     public func append(db: Int, _ args: [UnsafeRawBufferPointer]) {
-        var bytes = 16
-        for a in args { bytes &+= a.count &+ 24 }
-        pthread_mutex_lock(lock)
-        if db >= 0 && db != selectedDB { appendSelect(db) }
-        filling.reserve(bytes)
-        filling.appendHeader(UInt8(ascii: "*"), args.count)
-        for a in args {
-            filling.appendHeader(UInt8(ascii: "$"), a.count)
-            filling.append(a)
-            filling.appendCRLF()
-        }
-        pthread_mutex_unlock(lock)
+        appendCommand(db: db, args) { filling, a in filling.append(a) }
     }
 
     public func append(db: Int, _ args: [[UInt8]]) {
+        appendCommand(db: db, args) { filling, a in a.withUnsafeBytes { filling.append($0) } }
+    }
+
+    @inline(__always)
+    private func appendCommand<Argument: Collection>(
+        db: Int, _ args: [Argument], _ appendBytes: (inout ByteBuffer, Argument) -> Void
+    ) {
         var bytes = 16
         for a in args { bytes &+= a.count &+ 24 }
         pthread_mutex_lock(lock)
@@ -103,7 +99,7 @@ public final class AOFWriter: @unchecked Sendable {
         filling.appendHeader(UInt8(ascii: "*"), args.count)
         for a in args {
             filling.appendHeader(UInt8(ascii: "$"), a.count)
-            a.withUnsafeBytes { filling.append($0) }
+            appendBytes(&filling, a)
             filling.appendCRLF()
         }
         pthread_mutex_unlock(lock)
