@@ -120,7 +120,7 @@ extension ShoalServer {
             "loading:0",
             "async_loading:0",
             // No fork: what a write copies during a save is the serialised form of its slot.
-            "current_cow_peak:0",
+            "current_cow_peak:\(progress.capturedPeak)",
             "current_cow_size:\(progress.capturedBytes)",
             "current_cow_size_age:0",
             "current_fork_perc:\(Platform.format2(progress.total > 0 ? Double(progress.processed) * 100 / Double(progress.total) : 0))",
@@ -133,7 +133,7 @@ extension ShoalServer {
             "rdb_last_bgsave_time_sec:\(snapshots.lastBackgroundSeconds)",
             "rdb_current_bgsave_time_sec:\(snapshots.currentSeconds)",
             "rdb_saves:\(snapshots.saves)",
-            "rdb_last_cow_size:0",
+            "rdb_last_cow_size:\(snapshots.lastCopiedPeak)",
             "rdb_last_load_keys_expired:\(snapshots.lastLoadKeysExpired)",
             "rdb_last_load_keys_loaded:\(snapshots.lastLoadKeysLoaded)",
         ]

@@ -48,6 +48,9 @@ final class SnapshotManager: @unchecked Sendable {
     private(set) var lastBackgroundSeconds = -1
     private var lastBackgroundTryMillis: Int64 = 0
     private(set) var saves = 0
+    /// Bytes serialised ahead of the walk for writes, at their peak, in the last background job
+    /// (what INFO reports as the copy-on-write size of a fork).
+    private(set) var lastCopiedPeak = 0
     /// BGSAVE SCHEDULE while an AOF rewrite runs: start when it ends.
     var scheduled = false
     /// `keyspace.dirty` when the last successful save began; INFO's changes are counted from it.
@@ -75,10 +78,10 @@ final class SnapshotManager: @unchecked Sendable {
     var currentSeconds: Int {
         lock.withLock { running == .rdb ? Int((monotonicMillis() - runningStartedMillis) / 1000) : -1 }
     }
-    var progress: (processed: Int, total: Int, capturedBytes: Int) {
+    var progress: (processed: Int, total: Int, capturedBytes: Int, capturedPeak: Int) {
         lock.withLock {
-            guard let job = runningJob else { return (0, 0, 0) }
-            return (job.keysProcessed, job.totalKeys, job.capturedBytes)
+            guard let job = runningJob else { return (0, 0, 0, 0) }
+            return (job.keysProcessed, job.totalKeys, job.capturedBytes, job.capturedPeak)
         }
     }
 
@@ -219,6 +222,7 @@ final class SnapshotManager: @unchecked Sendable {
                     running = nil
                     runningJob = nil
                 }
+                lastCopiedPeak = job.capturedPeak
                 done(job, failure)
                 server.snapshotFinished()
             }
