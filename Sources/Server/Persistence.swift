@@ -205,7 +205,7 @@ final class SnapshotManager: @unchecked Sendable {
             ? LockedSlotAccess(keyspace: keyspace)
             : LoopSlotAccess(run: { [server] step in try server.runOnMainLoop(step) })
         let thread = UncheckedSendable((job, temp, finalPath, slots, done))
-        Thread.detach(name: purpose == .rdb ? "shoal-bgsave" : "shoal-aofrw") { [self] in
+        BackgroundThread.detach(name: purpose == .rdb ? "shoal-bgsave" : "shoal-aofrw") { [self] in
             let (job, temp, finalPath, slots, done) = thread.value
             var failure: Error?
             do {
@@ -371,7 +371,7 @@ func fsyncDirectory(of path: String) {
 /// A thread of its own for a background job, at the lowest CPU priority (nice 19): the event
 /// loops always win the CPU, so a save slows down under load instead of the clients. (Redis's
 /// forked child competes as an ordinary process.)
-enum Thread {
+enum BackgroundThread {
     static func detach(name: String, _ body: @escaping @Sendable () -> Void) {
         let box = Unmanaged.passRetained(ThreadBody(name: name, body: body))
         var thread = pthread_t()
