@@ -80,6 +80,12 @@ public final class AOFWriter: @unchecked Sendable {
     /// last database written to this file (the first append to a new file always selects; a
     /// negative `db` never does, like Redis's dictid -1). Cheap: a lock and a memcpy.
     public func append(db: Int, _ args: [UnsafeRawBufferPointer]) {
+        args.withUnsafeBufferPointer { append(db: db, $0) }
+    }
+
+    /// The arguments as the caller holds them (a parsed request's views): nothing is copied but
+    /// into the buffer.
+    public func append(db: Int, _ args: UnsafeBufferPointer<UnsafeRawBufferPointer>) {
         appendCommand(db: db, args) { filling, a in filling.append(a) }
     }
 
@@ -88,9 +94,9 @@ public final class AOFWriter: @unchecked Sendable {
     }
 
     @inline(__always)
-    private func appendCommand<Argument: Collection>(
-        db: Int, _ args: [Argument], _ appendBytes: (inout ByteBuffer, Argument) -> Void
-    ) {
+    private func appendCommand<Arguments: Collection>(
+        db: Int, _ args: Arguments, _ appendBytes: (inout ByteBuffer, Arguments.Element) -> Void
+    ) where Arguments.Element: Collection {
         var bytes = 16
         for a in args { bytes &+= a.count &+ 24 }
         pthread_mutex_lock(lock)

@@ -167,7 +167,7 @@ extension Dispatcher {
                 let before = dirtyCount(slot: -1, slots: slots)
                 entry.pointee.handler(&ctx)
                 if dirtyCount(slot: -1, slots: slots) != before {
-                    propagator.propagate(entry.pointee.name, &ctx, replyStart: 0)
+                    propagator.propagate(entry, &ctx, replyStart: 0)
                 }
             } else {
                 entry.pointee.handler(&ctx)

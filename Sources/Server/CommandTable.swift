@@ -22,6 +22,8 @@ final class CommandTable: @unchecked Sendable {
         let handler: CommandHandler
         let subcommands: CommandTable?
         let name: String
+        /// How the AOF logs it (decided once here, not by name per command).
+        let propagation: PropagationRule
         /// The ASKING command itself, which must not consume the flag it sets.
         var isAsking: Bool { name == "asking" }
         /// MIGRATE runs on the source of an open slot whatever keys it lacks.
@@ -48,7 +50,8 @@ final class CommandTable: @unchecked Sendable {
                 arity: spec.arity, access: spec.access, needsAuth: !spec.flags.contains("no_auth"),
                 isWrite: spec.flags.contains("write"),
                 keys: spec.keys,
-                singleKeyIndex: spec.keys.isSingleFixedKey ? spec.keys.first : 0, handler: spec.handler, subcommands: subcommandTables[i], name: spec.name))
+                singleKeyIndex: spec.keys.isSingleFixedKey ? spec.keys.first : 0, handler: spec.handler, subcommands: subcommandTables[i], name: spec.name,
+                propagation: PropagationRule(command: spec.name)))
         }
         var capacity = 16
         while capacity < commands.count * 4 { capacity *= 2 }

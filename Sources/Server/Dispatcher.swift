@@ -164,7 +164,7 @@ final class Dispatcher: @unchecked Sendable {
         if ctx.blockRequest != nil { park(&ctx, connection) }
         // Whole-keyspace writes (FLUSHALL, FLUSHDB, SWAPDB) are always propagated, as Redis forces.
         if (slot < 0 && slots == nil) || dirtyCount(slot: slot, slots: slots) != before {
-            propagator.propagate(entry.pointee.name, &ctx, replyStart: replyStart)
+            propagator.propagate(entry, &ctx, replyStart: replyStart)
         }
     }
 
@@ -203,6 +203,13 @@ final class Dispatcher: @unchecked Sendable {
         case .keys where routedSlot >= 0:
             barrier.beforeWrite(slot: routedSlot)
             run(entry, &ctx, connection, isWrite: true, slot: routedSlot, slots: nil)
+        case .keys where entry.pointee.singleKeyIndex > 0 && entry.pointee.singleKeyIndex < ctx.args.count:
+            let index = entry.pointee.singleKeyIndex
+            let slot = keyHashSlot(ctx.args[index])
+            ctx.knownSlotIndex = index
+            ctx.knownSlot = slot
+            barrier.beforeWrite(slot: slot)
+            run(entry, &ctx, connection, isWrite: true, slot: slot, slots: nil)
         case .keys:
             let slots = lockedSlots(entry.pointee.keys, ctx.args)
             barrier.beforeWrite(slots: slots)

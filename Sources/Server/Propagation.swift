@@ -5,6 +5,30 @@ import RDB
 import NIOCore
 import RESP
 
+/// The form a command is logged in (see `CommandPropagator.propagate`).
+enum PropagationRule: UInt8 {
+    case verbatim, relativeExpire, setWithExpiry, set, getex, incrbyfloat, hincrbyfloat, restore, spop
+    case blockingPop, blmove, brpoplpush, migrate
+
+    init(command name: String) {
+        switch name {
+        case "expire", "pexpire", "expireat", "pexpireat": self = .relativeExpire
+        case "setex", "psetex": self = .setWithExpiry
+        case "set": self = .set
+        case "getex": self = .getex
+        case "incrbyfloat": self = .incrbyfloat
+        case "hincrbyfloat": self = .hincrbyfloat
+        case "restore", "restore-asking": self = .restore
+        case "spop": self = .spop
+        case "blpop", "brpop", "bzpopmin", "bzpopmax": self = .blockingPop
+        case "blmove": self = .blmove
+        case "brpoplpush": self = .brpoplpush
+        case "migrate": self = .migrate
+        default: self = .verbatim
+        }
+    }
+}
+
 /// Sends every write, in the form it took effect, to the append-only file (replicas will read the
 /// same stream). Redis's rules (`propagateNow`, `rewriteClientCommandVector`): a command is
 /// propagated when it changed the data set; relative times become absolute ones, so replaying the
@@ -92,33 +116,35 @@ final class CommandPropagator: @unchecked Sendable {
 
     /// One executed write command that changed something. `replyStart` is where its reply begins
     /// in the connection's output (SPOP's popped members are read back from it).
-    func propagate(_ name: String, _ ctx: inout CommandContext, replyStart: Int) {
+    func propagate(_ entry: UnsafeMutablePointer<CommandTable.Entry>, _ ctx: inout CommandContext, replyStart: Int) {
         let args = ctx.args
         let db = ctx.db
-        switch name {
-        case "expire", "pexpire", "expireat", "pexpireat":
+        switch entry.pointee.propagation {
+        case .verbatim:
+            verbatim(args, db: db)
+        case .relativeExpire:
             expiryOf(args[1], db: db, now: ctx.now)
-        case "setex", "psetex":
+        case .setWithExpiry:
             setWithExpiry(key: args[1], value: args[3], db: db, now: ctx.now)
-        case "set":
+        case .set:
             if Self.hasRelativeOrAbsoluteExpiry(args) {
                 setWithExpiry(key: args[1], value: args[2], db: db, now: ctx.now)
             } else {
                 verbatim(args, db: db)
             }
-        case "getex":
+        case .getex:
             expiryOf(args[1], db: db, now: ctx.now, persistWhenNone: true)
-        case "incrbyfloat":
+        case .incrbyfloat:
             // The value as stored, so the replay does not depend on float formatting.
             guard let text = stringValue(args[1], db: db, now: ctx.now) else { return verbatim(args, db: db) }
             emit(db: db, [Self.set, Array(args[1]), text, Self.keepTTL])
-        case "hincrbyfloat":
+        case .hincrbyfloat:
             // The new value is the reply: HSET it, as Redis does.
             guard let value = Self.bulkStrings(in: ctx.reply.buffer, from: replyStart).first else { return }
             emit(db: db, [Array("HSET".utf8), Array(args[1]), Array(args[2]), value])
-        case "restore", "restore-asking":
+        case .restore:
             restoreAbsolute(args, db: db, now: ctx.now)
-        case "spop":
+        case .spop:
             let members = Self.bulkStrings(in: ctx.reply.buffer, from: replyStart)
             if members.isEmpty { return }
             var i = 0
@@ -127,23 +153,21 @@ final class CommandPropagator: @unchecked Sendable {
                 emit(db: db, [Self.srem, Array(args[1])] + members[i..<end])
                 i = end
             }
-        case "blpop", "brpop", "bzpopmin", "bzpopmax":
+        case .blockingPop:
             // Served: the pop from the key that had something (the reply's first element).
             guard let key = Self.bulkStrings(in: ctx.reply.buffer, from: replyStart).first else { return }
-            emit(db: db, [Array(name.dropFirst().uppercased().utf8), key])
-        case "blmove":
+            emit(db: db, [Array(entry.pointee.name.dropFirst().uppercased().utf8), key])
+        case .blmove:
             emit(db: db, [Array("LMOVE".utf8)] + (1...4).map { Array(args[$0]) })
-        case "brpoplpush":
+        case .brpoplpush:
             emit(db: db, [Array("RPOPLPUSH".utf8), Array(args[1]), Array(args[2])])
-        case "migrate":
+        case .migrate:
             migrated(args, db: db, now: ctx.now)
-        default:
-            verbatim(args, db: db)
         }
     }
 
     private func verbatim(_ args: ArgumentList, db: Int) {
-        aof.append(db: db, Array(UnsafeBufferPointer(start: args.base, count: args.count)))
+        aof.append(db: db, UnsafeBufferPointer(start: args.base, count: args.count))
     }
 
     private func expiryOf(_ key: UnsafeRawBufferPointer, db: Int, now: Int64, persistWhenNone: Bool = false) {
