@@ -169,6 +169,9 @@ extension ShoalServer {
     func debugReload(save: Bool, flush: Bool, merge: Bool) throws {
         try snapshots.exclusively { [self] in
             if save { try snapshots.saveExclusively() }
+            // A background save running meanwhile keeps its image: what is about to be replaced
+            // is captured first, as for any write.
+            writeBarrier.beforeWriteAll()
             if flush {
                 _ = keyspace.flushAll()
             }
