@@ -112,16 +112,19 @@ final class AppendOnlyManager: @unchecked Sendable {
     /// the snapshot of the base is taken in the same critical section, so every write is either
     /// in the base or in the new INCR file, never both, never neither.
     @discardableResult
-    func startRewrite() -> RewriteOutcome {
-        if rewriteInProgress { return .alreadyRunning }
-        if server.snapshots.busy {
-            lock.withLock { rewriteScheduled = true }
-            return .scheduled
+    func startRewrite(replacing: Bool = false) -> RewriteOutcome {
+        if !replacing {
+            if rewriteInProgress { return .alreadyRunning }
+            if server.snapshots.busy {
+                lock.withLock { rewriteScheduled = true }
+                return .scheduled
+            }
         }
         let temp = directory.rewriteTempPath()
         let turningOn = !enabled
         let preamble = usePreamble
-        let outcome = server.snapshots.start(.aofBase, temp: temp, commandForm: !preamble, atCut: { [self] in
+        let outcome = server.snapshots.start(
+            .aofBase, temp: temp, commandForm: !preamble, replacing: replacing, atCut: { [self] in
             let fd = try directory.beginRewrite(enablingAOF: turningOn)
             if let writer = lock.withLock({ writer }) {
                 writer.switchFile(to: fd)
@@ -147,8 +150,12 @@ final class AppendOnlyManager: @unchecked Sendable {
         }
     }
 
-    func startScheduledRewrite() {
-        if lock.withLock({ rewriteScheduled }) && !server.snapshots.busy { startRewrite() }
+    /// A rewrite that waited for another job; `replacing`: that job is ending and hands over.
+    @discardableResult
+    func startScheduledRewrite(replacing: Bool = false) -> Bool {
+        guard lock.withLock({ rewriteScheduled }) else { return false }
+        if !replacing && server.snapshots.busy { return false }
+        return startRewrite(replacing: replacing) == .started
     }
 
     var usePreamble: Bool { server.configuration.value(of: "aof-use-rdb-preamble") != "no" }

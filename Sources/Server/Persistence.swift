@@ -156,8 +156,8 @@ final class SnapshotManager: @unchecked Sendable {
 
     /// BGSAVE: cuts the image now and writes it from a background thread.
     @discardableResult
-    func startBackgroundSave(reason: String? = nil) -> StartOutcome {
-        let outcome = start(.rdb, temp: nil) { [self] job, error in
+    func startBackgroundSave(reason: String? = nil, replacing: Bool = false) -> StartOutcome {
+        let outcome = start(.rdb, temp: nil, replacing: replacing) { [self] job, error in
             finishBackgroundSave(job: job, error: error)
         }
         if outcome == .started, let reason { server.log.notice("\(reason)") }
@@ -167,12 +167,14 @@ final class SnapshotManager: @unchecked Sendable {
 
     /// Starts a job: the image is cut, with every slot lock held (or on the only loop), after
     /// `atCut` has run in the same critical section (the AOF rewrite switches files there).
+    /// `replacing`: called as the running job ends (its follow-up), taking its place at once so
+    /// that no observer sees a moment with neither job running.
     func start(
-        _ purpose: Purpose, temp: String?, commandForm: Bool = false, atCut: (() throws -> Void)? = nil,
-        done: @escaping (SnapshotJob?, Error?) -> Void
+        _ purpose: Purpose, temp: String?, commandForm: Bool = false, replacing: Bool = false,
+        atCut: (() throws -> Void)? = nil, done: @escaping (SnapshotJob?, Error?) -> Void
     ) -> StartOutcome {
         let claimed = lock.withLock { () -> StartOutcome in
-            if let running { return running == purpose ? .alreadyRunning : .otherJobRunning }
+            if let running, !replacing { return running == purpose ? .alreadyRunning : .otherJobRunning }
             running = purpose
             runningStartedMillis = monotonicMillis()
             if purpose == .rdb { lastBackgroundTryMillis = monotonicMillis() }
@@ -218,13 +220,12 @@ final class SnapshotManager: @unchecked Sendable {
             // Retire the barrier with every lock held, so no loop is inside `capture` meanwhile.
             server.loops[0].eventLoop.execute { [self] in
                 try? exclusively { [self] in barrier.job = nil }
-                lock.withLock {
-                    running = nil
-                    runningJob = nil
-                }
+                lock.withLock { runningJob = nil }
                 lastCopiedPeak = job.capturedPeak
                 done(job, failure)
-                server.snapshotFinished()
+                // `running` stays set until here: a job waiting for this one takes over directly.
+                if !server.startFollowUpJob() { lock.withLock { running = nil } }
+                server.refreshWriteDenial()
             }
         }
         return .started

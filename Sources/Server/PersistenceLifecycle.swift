@@ -34,15 +34,14 @@ extension ShoalServer {
     }
 
     /// A snapshot job ended (on the first loop).
-    func snapshotFinished() {
-        refreshWriteDenial()
-        // What waited for this job starts now, as serverCron starts it right after reaping a child.
+    /// A snapshot job is ending (on the first loop): what waited for it starts now, in its place,
+    /// as serverCron starts a scheduled job right after reaping a child. True if one started.
+    func startFollowUpJob() -> Bool {
         if snapshots.scheduled {
             snapshots.scheduled = false
-            snapshots.startBackgroundSave(reason: "Background saving started (scheduled)")
-        } else {
-            appendOnly.startScheduledRewrite()
+            return snapshots.startBackgroundSave(reason: "Background saving started (scheduled)", replacing: true) == .started
         }
+        return appendOnly.startScheduledRewrite(replacing: true)
     }
 
     /// The AOF's last write error, when it has one (MISCONF for writes).
