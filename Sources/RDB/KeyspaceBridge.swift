@@ -275,14 +275,7 @@ private func storeSet(
 ) throws(RDBError) {
     if members.isEmpty { throw .emptyKey }
     if members.count <= limits.setMaxIntsetEntries {
-        var values: [Int64] = []
-        values.reserveCapacity(members.count)
-        for m in members {
-            guard let v = m.withUnsafeBytes({ parseStrictInt64($0.baseAddress, $0.count) }) else { break }
-            values.append(v)
-        }
-        if values.count == members.count {
-            values.sort()
+        if let values = sortedIntegers(members) {
             for i in 1..<max(values.count, 1) where values[i] == values[i - 1] {
                 throw .badData("Duplicate set members detected")
             }

@@ -204,14 +204,7 @@ public final class RDBEncoder {
     /// there are at most `set-max-intset-entries`, else RDB_TYPE_SET.
     func writeSet(_ members: [[UInt8]]) {
         if members.count <= limits.setMaxIntsetEntries {
-            var values: [Int64] = []
-            values.reserveCapacity(members.count)
-            for m in members {
-                guard let v = m.withUnsafeBytes({ parseStrictInt64($0.baseAddress, $0.count) }) else { break }
-                values.append(v)
-            }
-            if values.count == members.count {
-                values.sort()
+            if var values = sortedIntegers(members) {
                 var unique = 0
                 for i in 0..<values.count where i == 0 || values[i] != values[i - 1] {
                     values[unique] = values[i]
@@ -446,4 +439,17 @@ func withScoreText<R>(_ d: Double, _ body: (UnsafeRawBufferPointer) throws -> R)
 func copyASCII(_ s: StaticString, _ p: UnsafeMutableRawPointer) -> Int {
     p.copyMemory(from: s.utf8Start, byteCount: s.utf8CodeUnitCount)
     return s.utf8CodeUnitCount
+}
+
+/// The members as integers, ascending, when every one is a canonical 64-bit integer (what may be
+/// an intset); nil otherwise. Duplicates are kept: the caller decides what they mean.
+func sortedIntegers(_ members: [[UInt8]]) -> [Int64]? {
+    var values: [Int64] = []
+    values.reserveCapacity(members.count)
+    for m in members {
+        guard let v = m.withUnsafeBytes({ parseStrictInt64($0.baseAddress, $0.count) }) else { return nil }
+        values.append(v)
+    }
+    values.sort()
+    return values
 }

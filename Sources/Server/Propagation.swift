@@ -123,27 +123,27 @@ final class CommandPropagator: @unchecked Sendable {
         case .verbatim:
             verbatim(args, db: db)
         case .relativeExpire:
-            expiryOf(args[1], db: db, now: ctx.now)
+            expiryOf(ctx.key(1), db: db, now: ctx.now)
         case .setWithExpiry:
-            setWithExpiry(key: args[1], value: args[3], db: db, now: ctx.now)
+            setWithExpiry(key: ctx.key(1), value: args[3], db: db, now: ctx.now)
         case .set:
             if Self.hasRelativeOrAbsoluteExpiry(args) {
-                setWithExpiry(key: args[1], value: args[2], db: db, now: ctx.now)
+                setWithExpiry(key: ctx.key(1), value: args[2], db: db, now: ctx.now)
             } else {
                 verbatim(args, db: db)
             }
         case .getex:
-            expiryOf(args[1], db: db, now: ctx.now, persistWhenNone: true)
+            expiryOf(ctx.key(1), db: db, now: ctx.now, persistWhenNone: true)
         case .incrbyfloat:
             // The value as stored, so the replay does not depend on float formatting.
-            guard let text = stringValue(args[1], db: db, now: ctx.now) else { return verbatim(args, db: db) }
+            guard let text = stringValue(ctx.key(1), db: db, now: ctx.now) else { return verbatim(args, db: db) }
             emit(db: db, [Self.set, Array(args[1]), text, Self.keepTTL])
         case .hincrbyfloat:
             // The new value is the reply: HSET it, as Redis does.
             guard let value = Self.bulkStrings(in: ctx.reply.buffer, from: replyStart).first else { return }
             emit(db: db, [Array("HSET".utf8), Array(args[1]), Array(args[2]), value])
         case .restore:
-            restoreAbsolute(args, db: db, now: ctx.now)
+            restoreAbsolute(args, key: ctx.key(1), db: db, now: ctx.now)
         case .spop:
             let members = Self.bulkStrings(in: ctx.reply.buffer, from: replyStart)
             if members.isEmpty { return }
@@ -170,39 +170,39 @@ final class CommandPropagator: @unchecked Sendable {
         aof.append(db: db, UnsafeBufferPointer(start: args.base, count: args.count))
     }
 
-    private func expiryOf(_ key: UnsafeRawBufferPointer, db: Int, now: Int64, persistWhenNone: Bool = false) {
-        switch keyspace.expireTime(db: db, key: Key(key), now: now) {
+    /// The key's expiry as it now stands (its slot known from the dispatcher: no second hash).
+    private func expiryOf(_ key: Key, db: Int, now: Int64, persistWhenNone: Bool = false) {
+        switch keyspace.expireTime(db: db, key: key, now: now) {
         case .none:
-            emit(db: db, [Self.del, Array(key)])
+            emit(db: db, [Self.del, Array(key.bytes)])
         case .some(.none):
-            if persistWhenNone { emit(db: db, [Self.persist, Array(key)]) }
+            if persistWhenNone { emit(db: db, [Self.persist, Array(key.bytes)]) }
         case .some(.some(let at)):
-            emit(db: db, [Self.pexpireat, Array(key), Array(String(at).utf8)])
+            emit(db: db, [Self.pexpireat, Array(key.bytes), Array(String(at).utf8)])
         }
     }
 
-    private func setWithExpiry(key: UnsafeRawBufferPointer, value: UnsafeRawBufferPointer, db: Int, now: Int64) {
-        switch keyspace.expireTime(db: db, key: Key(key), now: now) {
+    private func setWithExpiry(key: Key, value: UnsafeRawBufferPointer, db: Int, now: Int64) {
+        switch keyspace.expireTime(db: db, key: key, now: now) {
         case .none:
             // Set with a time already past: the key is gone, as the replay must leave it.
-            emit(db: db, [Self.del, Array(key)])
+            emit(db: db, [Self.del, Array(key.bytes)])
         case .some(.none):
-            emit(db: db, [Self.set, Array(key), Array(value)])
+            emit(db: db, [Self.set, Array(key.bytes), Array(value)])
         case .some(.some(let at)):
-            emit(db: db, [Self.set, Array(key), Array(value), Self.pxat, Array(String(at).utf8)])
+            emit(db: db, [Self.set, Array(key.bytes), Array(value), Self.pxat, Array(String(at).utf8)])
         }
     }
 
-    private func stringValue(_ key: UnsafeRawBufferPointer, db: Int, now: Int64) -> [UInt8]? {
-        guard let e = keyspace.lookup(db: db, key: Key(key), now: now, touch: false), e.isString else { return nil }
+    private func stringValue(_ key: Key, db: Int, now: Int64) -> [UInt8]? {
+        guard let e = keyspace.lookup(db: db, key: key, now: now, touch: false), e.isString else { return nil }
         return e.withStringBytes { Array($0) }
     }
 
     /// RESTORE key ttl payload [REPLACE] [ABSTTL] ...: always REPLACE ABSTTL with the stored expiry.
-    private func restoreAbsolute(_ args: ArgumentList, db: Int, now: Int64) {
-        let key = args[1]
-        guard case .some(let expiry) = keyspace.expireTime(db: db, key: Key(key), now: now) else { return }
-        emit(db: db, [Self.restore, Array(key), Array(String(expiry ?? 0).utf8), Array(args[3]), Self.replace, Self.absTTL])
+    private func restoreAbsolute(_ args: ArgumentList, key: Key, db: Int, now: Int64) {
+        guard case .some(let expiry) = keyspace.expireTime(db: db, key: key, now: now) else { return }
+        emit(db: db, [Self.restore, Array(key.bytes), Array(String(expiry ?? 0).utf8), Array(args[3]), Self.replace, Self.absTTL])
     }
 
     /// MIGRATE host port key|"" db timeout [COPY] [REPLACE] [AUTH ..] [KEYS k ...]: the keys no

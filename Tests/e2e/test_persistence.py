@@ -390,3 +390,23 @@ def test_no_misconf_without_save_points(procs, tmp_path):
         c.send(encode_command("SHUTDOWN"))
         assert c.read_until_closed(timeout=30) == b""
     assert sp.wait_exit(timeout=30) == 0
+
+
+@pytest.mark.shoal_only
+def test_writes_during_bgsave_are_counted_as_copied_memory(procs):
+    """Shoal reports what writes made it serialise ahead of the walk as rdb_last_cow_size (Redis
+    reports its child's copied pages there); no writes, nothing copied."""
+    sp = procs(args=["--io-threads", "2"])
+    bulk_set(sp, 200_000, size=64)
+    with sp.raw(timeout=60) as c:
+        assert c.cmd("BGSAVE") == "Background saving started"
+    wait_bgsave_done(sp)
+    assert pinfo(sp)["rdb_last_cow_size"] == "0"
+    with sp.raw(timeout=60) as c:
+        c.send(encode_command("BGSAVE")
+               + b"".join(encode_command("SET", f"key:{i}", "changed") for i in range(0, 200_000, 97)))
+        assert c.read() == "Background saving started"
+        for _ in range(0, 200_000, 97):
+            assert c.read() == "OK"
+    wait_bgsave_done(sp)
+    assert int(pinfo(sp)["rdb_last_cow_size"]) > 0

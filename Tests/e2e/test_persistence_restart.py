@@ -17,7 +17,7 @@ import pytest
 from cluster_helpers import key_for_slot, key_slot
 from helpers import RespError, encode_command
 from persist_helpers import (  # noqa: F401  (procs is a fixture)
-    assert_same_data, fill_dataset, kill9, pinfo, procs, shutdown, snapshot, wait_info,
+    assert_same_data, bulk_set, fill_dataset, kill9, pinfo, procs, shutdown, snapshot, wait_info,
 )
 
 
@@ -264,6 +264,26 @@ def test_flushall_with_save_points_saves_the_empty_data_set(procs):
     info = pinfo(sp)
     assert info["rdb_last_bgsave_status"] == "ok"
     kill9(sp)  # no save at exit: what is on disk is what FLUSHALL left
+    sp.restart()
+    with sp.raw() as c:
+        assert c.cmd("DBSIZE") == 0
+
+
+def test_flushall_stops_a_running_bgsave_without_failing_it(procs):
+    """FLUSHALL while a BGSAVE of a big data set runs: the save is abandoned (not an error: no
+    MISCONF afterwards), and the empty data set is what is on disk."""
+    sp = procs(args=["--save", "3600 1"])
+    bulk_set(sp, 300_000, size=64)
+    with sp.raw(timeout=60) as c:
+        c.send(encode_command("BGSAVE") + encode_command("FLUSHALL"))
+        assert c.read() == "Background saving started"
+        assert c.read() == "OK"
+    info = wait_info(sp, rdb_bgsave_in_progress="0")
+    assert info["rdb_last_bgsave_status"] == "ok"
+    with sp.raw() as c:
+        assert c.cmd("SET", "after", "1") == "OK"  # no MISCONF
+        assert c.cmd("DEL", "after") == 1
+    kill9(sp)
     sp.restart()
     with sp.raw() as c:
         assert c.cmd("DBSIZE") == 0
